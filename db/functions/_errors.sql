@@ -1,0 +1,65 @@
+-- todo.fail: raises the error every API function uses. SQLSTATE 'PT' || status (PostgREST's
+-- convention: PT404 is HTTP 404), MESSAGE the client message, DETAIL the whole JSON error
+-- body of ../CONTRACT.md, which the gateway sends as it is:
+--   {"detail": <detail or message>, "code": <code>, "message": <message>}
+create or replace function todo.fail(status int, code text, message text, detail json default null)
+    returns void
+    language plpgsql
+    as $$
+begin
+    raise exception using
+        errcode = 'PT' || status::text,
+        message = message,
+        detail = json_build_object('detail', coalesce(detail, to_json(message)), 'code', code,
+                                   'message', message)::text;
+end
+$$;
+
+-- todo.fail_validation: one 422 from a list of problems, each {"loc", "msg", "type"}
+-- (FastAPI's shape); the message sums them up as "field: msg; field: msg".
+create or replace function todo.fail_validation(problems jsonb)
+    returns void
+    language plpgsql
+    as $$
+begin
+    perform todo.fail(422, 'validation_failed',
+        (select string_agg((p->'loc'->>(jsonb_array_length(p->'loc') - 1)) || ': ' || (p->>'msg'), '; ')
+           from jsonb_array_elements(problems) p),
+        problems::json);
+end
+$$;
+
+-- todo.problem: one entry of a validation list.
+create or replace function todo.problem(place text, field text, msg text, kind text)
+    returns jsonb
+    language sql immutable
+    as $$ select jsonb_build_object('loc', jsonb_build_array(place, field), 'msg', msg, 'type', kind) $$;
+
+-- todo.parse_body: the request body as a JSON object, or a 400 invalid_json.
+create or replace function todo.parse_body(body json)
+    returns jsonb
+    language plpgsql immutable
+    as $$
+declare
+    b jsonb;
+begin
+    begin
+        b := body::jsonb;
+    exception when others then
+        perform todo.fail(400, 'invalid_json', 'request body is not valid JSON');
+    end;
+    if b is null or jsonb_typeof(b) <> 'object' then
+        perform todo.fail(400, 'invalid_json', 'request body must be a JSON object');
+    end if;
+    return b;
+end
+$$;
+
+revoke all on function todo.fail(int, text, text, json) from public;
+revoke all on function todo.fail_validation(jsonb) from public;
+revoke all on function todo.problem(text, text, text, text) from public;
+revoke all on function todo.parse_body(json) from public;
+grant execute on function todo.fail(int, text, text, json) to todo_gateway, todo_admin;
+grant execute on function todo.fail_validation(jsonb) to todo_gateway, todo_admin;
+grant execute on function todo.problem(text, text, text, text) to todo_gateway, todo_admin;
+grant execute on function todo.parse_body(json) to todo_gateway, todo_admin;

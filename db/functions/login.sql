@@ -1,0 +1,32 @@
+-- api.login: checks {"email", "password"}; returns {"user": {...}, "iat": n} like
+-- api.register. A wrong email and a wrong password are the same PT401
+-- invalid_credentials, and take the same time: an unknown email is hashed too.
+-- SECURITY DEFINER: reads the password hash, which the gateway role cannot.
+create or replace function api.login(body json)
+    returns json
+    language plpgsql
+    security definer
+    set search_path = ''
+    as $$
+declare
+    b jsonb := todo.parse_body(body);
+    u todo.users;
+    -- A bcrypt hash of cost 10 that matches no password: the work an unknown email costs.
+    decoy constant text := '$2a$10$CwTycUXWue0Thq9StjUM0uJ8.Vd/FJL0e3ZQFi3V1xZkq1VdvC6mG';
+begin
+    if jsonb_typeof(b->'email') is distinct from 'string' or jsonb_typeof(b->'password') is distinct from 'string' then
+        perform todo.fail_validation(
+            (select coalesce(jsonb_agg(todo.problem('body', f, 'field required', 'missing')), '[]')
+               from unnest(array['email', 'password']) f
+              where jsonb_typeof(b->f) is distinct from 'string'));
+    end if;
+    select * into u from todo.users where lower(email) = lower(todo.trim_ws(b->>'email'));
+    if extensions.crypt(b->>'password', coalesce(u.password_hash, decoy)) is distinct from u.password_hash then
+        perform todo.fail(401, 'invalid_credentials', 'invalid email or password');
+    end if;
+    return todo.session_json(u.id, u.email, u.name);
+end
+$$;
+
+revoke all on function api.login(json) from public;
+grant execute on function api.login(json) to todo_gateway, todo_admin;
