@@ -1,0 +1,137 @@
+#include "respond.h"
+
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+
+static const struct {
+    int status;
+    const char *reason;
+    const char *code;
+    const char *message;
+} statuses[] = {
+    {200, "OK", NULL, NULL},
+    {201, "Created", NULL, NULL},
+    {204, "No Content", NULL, NULL},
+    {400, "Bad Request", "invalid_json", "request body is not valid JSON"},
+    {401, "Unauthorized", "unauthorized", "missing or invalid bearer token"},
+    {403, "Forbidden", "forbidden", "forbidden"},
+    {404, "Not Found", "not_found", "not found"},
+    {405, "Method Not Allowed", "method_not_allowed", "method not allowed"},
+    {409, "Conflict", "conflict", "conflict"},
+    {413, "Payload Too Large", "payload_too_large", "request body is too large"},
+    {415, "Unsupported Media Type", "unsupported_media_type", "request body must be application/json"},
+    {422, "Unprocessable Entity", "validation_failed", "validation failed"},
+    {429, "Too Many Requests", "too_many_requests", "too many requests"},
+    {500, "Internal Server Error", "internal_error", "internal server error"},
+    {503, "Service Unavailable", "unavailable", "service unavailable, try again"},
+    {504, "Gateway Timeout", "timeout", "the database took too long"},
+};
+
+static size_t status_index(int status)
+{
+    for (size_t i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++)
+        if (statuses[i].status == status)
+            return i;
+    return (size_t)-1;
+}
+
+static const char *reason_of(int status)
+{
+    size_t i = status_index(status);
+    return i != (size_t)-1 ? statuses[i].reason : (status < 500 ? "Client Error" : "Server Error");
+}
+
+void gw_respond_header(gw_exchange_t *x, const char *name, h2o_iovec_t value)
+{
+    h2o_add_header_by_str(&x->req->pool, &x->req->res.headers, name, strlen(name), 1, NULL, value.base, value.len);
+}
+
+/* The access-log line: method, path without the query (it may carry search text), status,
+ * duration, request id. Never a header, a token or a body. */
+static void access_log(gw_exchange_t *x, int status)
+{
+    h2o_req_t *req = x->req;
+    struct timespec ts;
+    size_t path_len = req->input.query_at != SIZE_MAX ? req->input.query_at : req->input.path.len;
+    char path[256];
+    size_t n = path_len < sizeof(path) - 1 ? path_len : sizeof(path) - 1;
+
+    if (!gw_log_enabled(GW_LOG_INFO))
+        return;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)req->input.path.base[i];
+        path[i] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+    }
+    path[n] = '\0';
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec - x->started_ns;
+    gw_log_info("%.*s %s %d %.3fms %s id=%.*s", (int)req->method.len, req->method.base, path, status, ns / 1e6, x->route,
+                (int)x->request_id.len, x->request_id.base);
+}
+
+static void common_headers(gw_exchange_t *x, int status)
+{
+    h2o_req_t *req = x->req;
+    req->res.status = status;
+    req->res.reason = reason_of(status);
+    gw_respond_header(x, "x-request-id", x->request_id);
+    gw_respond_header(x, "cache-control", h2o_iovec_init(H2O_STRLIT("no-store")));
+    if (x->cors_origin.base != NULL) {
+        gw_respond_header(x, "access-control-allow-origin", x->cors_origin);
+        gw_respond_header(x, "access-control-expose-headers", h2o_iovec_init(H2O_STRLIT("Location, Link, X-Request-Id, Retry-After")));
+        gw_respond_header(x, "vary", h2o_iovec_init(H2O_STRLIT("Origin")));
+    }
+    access_log(x, status);
+}
+
+void gw_respond_json(gw_exchange_t *x, int status, h2o_iovec_t body)
+{
+    static h2o_generator_t generator = {NULL, NULL};
+    h2o_req_t *req = x->req;
+
+    common_headers(x, status);
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, H2O_STRLIT("application/json"));
+    req->res.content_length = body.len;
+    h2o_start_response(req, &generator);
+    h2o_send(req, &body, 1, H2O_SEND_STATE_FINAL);
+}
+
+void gw_respond_empty(gw_exchange_t *x, int status)
+{
+    static h2o_generator_t generator = {NULL, NULL};
+    h2o_req_t *req = x->req;
+
+    common_headers(x, status);
+    req->res.content_length = 0;
+    h2o_start_response(req, &generator);
+    h2o_send(req, NULL, 0, H2O_SEND_STATE_FINAL);
+}
+
+void gw_respond_error_literal(gw_exchange_t *x, int status, const char *code, const char *message)
+{
+    /* code and message are literals with no quote, backslash or control character */
+    h2o_iovec_t body = h2o_concat(&x->req->pool, h2o_iovec_init(H2O_STRLIT("{\"detail\":\"")), h2o_iovec_init(message, strlen(message)),
+                                  h2o_iovec_init(H2O_STRLIT("\",\"code\":\"")), h2o_iovec_init(code, strlen(code)),
+                                  h2o_iovec_init(H2O_STRLIT("\",\"message\":\"")), h2o_iovec_init(message, strlen(message)),
+                                  h2o_iovec_init(H2O_STRLIT("\"}")));
+    gw_respond_error(x, status, body);
+}
+
+void gw_respond_error(gw_exchange_t *x, int status, h2o_iovec_t body)
+{
+    if (body.base == NULL) {
+        size_t i = status_index(status);
+        if (i == (size_t)-1 || statuses[i].code == NULL)
+            i = status_index(status < 500 ? 400 : 500), status = status < 500 ? 400 : 500;
+        gw_respond_error_literal(x, status, statuses[i].code, statuses[i].message);
+        return;
+    }
+    if (status == 401)
+        gw_respond_header(x, "www-authenticate",
+                          x->token_present ? h2o_iovec_init(H2O_STRLIT("Bearer error=\"invalid_token\"")) : h2o_iovec_init(H2O_STRLIT("Bearer")));
+    if (status == 503)
+        gw_respond_header(x, "retry-after", h2o_iovec_init(H2O_STRLIT("1")));
+    gw_respond_json(x, status, body);
+}

@@ -1,0 +1,37 @@
+/* respond.h: every response the gateway sends, with the headers every response carries
+ * (Content-Type, X-Request-Id, CORS), and the access-log line. */
+#ifndef GW_RESPOND_H
+#define GW_RESPOND_H
+
+#include <h2o.h>
+#include <stdint.h>
+
+/* One request's context, in req->pool. */
+typedef struct gw_exchange {
+    h2o_req_t *req;
+    const char *route;       /* route name for the log, "-" before one is known */
+    h2o_iovec_t request_id;  /* the client's when sane, else generated */
+    h2o_iovec_t cors_origin; /* the request's Origin when CORS_ORIGINS allows it, else base NULL */
+    int token_present;       /* a bearer token came: a 401 then says error="invalid_token" */
+    uint64_t started_ns;     /* CLOCK_MONOTONIC at arrival */
+} gw_exchange_t;
+
+/* Sends status with a JSON body already in req->pool (copied by nobody). */
+void gw_respond_json(gw_exchange_t *x, int status, h2o_iovec_t body);
+
+/* Sends status with no body (204). */
+void gw_respond_empty(gw_exchange_t *x, int status);
+
+/* Sends an error. body: a JSON error body from the database, or base NULL for the fixed
+ * body of `status` ({"detail", "code", "message"}). Adds WWW-Authenticate for 401,
+ * Retry-After for 503. */
+void gw_respond_error(gw_exchange_t *x, int status, h2o_iovec_t body);
+
+/* Sends a fixed error body of a code and message that are string literals free of
+ * characters JSON would escape. */
+void gw_respond_error_literal(gw_exchange_t *x, int status, const char *code, const char *message);
+
+/* Adds a response header; value is copied into req->pool by nobody: it must live there. */
+void gw_respond_header(gw_exchange_t *x, const char *name, h2o_iovec_t value);
+
+#endif

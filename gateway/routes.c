@@ -1,0 +1,180 @@
+#include "routes.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* Every statement returns body, then two header values; see routes.h. */
+#define RET_TASK "select b::text, current_setting('response.location', true), current_setting('response.next_offset', true) from "
+#define RET_SESSION "select b->'user', b->'user'->>'id', b->>'iat' from "
+
+const char gw_routes_begin_sql[] = "select api.begin_request($1, $2::bigint)";
+
+const gw_route_t gw_routes[] = {
+    {GW_GET, "/api/{user}/tasks", GW_ROUTE_SQL, GW_TOKEN | GW_PATH_USER, 200,
+     RET_TASK "api.list_tasks($1, $2, $3, $4, $5, $6) b", {"status", "sort", "order", "q", "limit", "offset"}, "list_tasks"},
+    {GW_POST, "/api/{user}/tasks", GW_ROUTE_SQL, GW_TOKEN | GW_PATH_USER | GW_BODY | GW_BODY_REQUIRED, 201,
+     RET_TASK "api.create_task($1::json) b", {NULL}, "create_task"},
+    {GW_GET, "/api/{user}/tasks/{id}", GW_ROUTE_SQL, GW_TOKEN | GW_PATH_USER, 200, RET_TASK "api.get_task($1::bigint) b", {NULL},
+     "get_task"},
+    {GW_PUT, "/api/{user}/tasks/{id}", GW_ROUTE_SQL, GW_TOKEN | GW_PATH_USER | GW_BODY | GW_BODY_REQUIRED, 200,
+     RET_TASK "api.update_task($1::bigint, $2::json) b", {NULL}, "update_task"},
+    {GW_PATCH, "/api/{user}/tasks/{id}", GW_ROUTE_SQL, GW_TOKEN | GW_PATH_USER | GW_BODY | GW_BODY_REQUIRED, 200,
+     RET_TASK "api.patch_task($1::bigint, $2::json) b", {NULL}, "patch_task"},
+    {GW_DELETE, "/api/{user}/tasks/{id}", GW_ROUTE_SQL, GW_TOKEN | GW_PATH_USER, 204, RET_TASK "api.delete_task($1::bigint) b",
+     {NULL}, "delete_task"},
+    {GW_PATCH, "/api/{user}/tasks/{id}/complete", GW_ROUTE_SQL, GW_TOKEN | GW_PATH_USER | GW_BODY, 200,
+     RET_TASK "api.set_task_completion($1::bigint, $2::json) b", {NULL}, "set_task_completion"},
+    {GW_POST, "/api/auth/register", GW_ROUTE_SESSION, GW_BODY | GW_BODY_REQUIRED | GW_ACCOUNTS, 201,
+     RET_SESSION "api.register($1::json) b", {NULL}, "register"},
+    {GW_POST, "/api/auth/signup", GW_ROUTE_SESSION, GW_BODY | GW_BODY_REQUIRED | GW_ACCOUNTS, 201,
+     RET_SESSION "api.register($1::json) b", {NULL}, "register"},
+    {GW_POST, "/api/auth/login", GW_ROUTE_SESSION, GW_BODY | GW_BODY_REQUIRED | GW_ACCOUNTS, 200,
+     RET_SESSION "api.login($1::json) b", {NULL}, "login"},
+    {GW_POST, "/api/auth/signin", GW_ROUTE_SESSION, GW_BODY | GW_BODY_REQUIRED | GW_ACCOUNTS, 200,
+     RET_SESSION "api.login($1::json) b", {NULL}, "login"},
+    {GW_POST, "/api/auth/logout", GW_ROUTE_SQL, GW_TOKEN | GW_ACCOUNTS, 204, RET_TASK "api.logout() b", {NULL}, "logout"},
+    {GW_GET, "/api/auth/me", GW_ROUTE_SQL, GW_TOKEN | GW_ACCOUNTS, 200, RET_TASK "api.me() b", {NULL}, "me"},
+    {GW_GET, "/healthz", GW_ROUTE_HEALTH, 0, 200, NULL, {NULL}, "healthz"},
+    {GW_GET, "/readyz", GW_ROUTE_READY, 0, 200, "select '{\"status\":\"ready\"}', null, null", {NULL}, "readyz"},
+};
+
+const size_t gw_routes_count = sizeof(gw_routes) / sizeof(gw_routes[0]);
+
+unsigned gw_routes_method(const char *name, size_t len)
+{
+    static const struct {
+        const char *name;
+        unsigned bit;
+    } methods[] = {{"GET", GW_GET}, {"POST", GW_POST}, {"PUT", GW_PUT}, {"PATCH", GW_PATCH}, {"DELETE", GW_DELETE}, {"OPTIONS", GW_OPTIONS}};
+    for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+        if (strlen(methods[i].name) == len && memcmp(methods[i].name, name, len) == 0)
+            return methods[i].bit;
+    return 0;
+}
+
+/* Matches one pattern against a path; fills user and id. Segments are never empty. */
+static int match_pattern(const char *pattern, const char *path, size_t len, gw_str_t *user, gw_str_t *id)
+{
+    const char *p = pattern, *s = path, *end = path + len;
+
+    while (*p != '\0') {
+        if (s == end || *p != '/' || *s != '/')
+            return 0;
+        p++, s++;
+        const char *pseg_end = strchr(p, '/');
+        size_t plen = pseg_end ? (size_t)(pseg_end - p) : strlen(p);
+        const char *sseg_end = memchr(s, '/', end - s);
+        size_t slen = sseg_end ? (size_t)(sseg_end - s) : (size_t)(end - s);
+        if (slen == 0)
+            return 0;
+        if (plen == 6 && memcmp(p, "{user}", 6) == 0) {
+            *user = (gw_str_t){s, slen};
+        } else if (plen == 4 && memcmp(p, "{id}", 4) == 0) {
+            *id = (gw_str_t){s, slen};
+        } else if (plen != slen || memcmp(p, s, slen) != 0) {
+            return 0;
+        }
+        p += plen, s += slen;
+    }
+    return s == end;
+}
+
+int gw_routes_match(const char *path, size_t len, unsigned method, int accounts, gw_match_t *m)
+{
+    memset(m, 0, sizeof(*m));
+    for (size_t i = 0; i < gw_routes_count; i++) {
+        const gw_route_t *r = gw_routes + i;
+        gw_str_t user = {NULL, 0}, id = {NULL, 0};
+        if ((r->flags & GW_ACCOUNTS) && !accounts)
+            continue;
+        if (!match_pattern(r->pattern, path, len, &user, &id))
+            continue;
+        m->allowed |= r->method | GW_OPTIONS;
+        if (r->method == method && m->route == NULL) {
+            m->route = r;
+            m->user = user;
+            m->id = id;
+        }
+    }
+    return m->route != NULL;
+}
+
+size_t gw_routes_allow(unsigned allowed, char *buf, size_t cap)
+{
+    static const char *const names[] = {"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"};
+    size_t n = 0;
+    if (cap == 0)
+        return 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (!(allowed & (1u << i)))
+            continue;
+        int w = snprintf(buf + n, cap - n, "%s%s", n ? ", " : "", names[i]);
+        if (w < 0 || (size_t)w >= cap - n)
+            break;
+        n += w;
+    }
+    return n;
+}
+
+int gw_routes_valid_id(gw_str_t id)
+{
+    if (id.len == 0 || id.len > 18)
+        return 0;
+    for (size_t i = 0; i < id.len; i++)
+        if (id.base[i] < '0' || id.base[i] > '9')
+            return 0;
+    return 1;
+}
+
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+long gw_routes_unescape(const char *src, size_t src_len, char *dst, int plus_is_space)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < src_len; i++) {
+        char c = src[i];
+        if (c == '%') {
+            int hi, lo;
+            if (i + 2 >= src_len)
+                return -1;
+            if ((hi = hex_value(src[i + 1])) < 0 || (lo = hex_value(src[i + 2])) < 0)
+                return -1;
+            c = (char)(hi << 4 | lo);
+            i += 2;
+        } else if (c == '+' && plus_is_space) {
+            c = ' ';
+        }
+        if (c == '\0')
+            return -1;
+        dst[n++] = c;
+    }
+    return (long)n;
+}
+
+int gw_routes_query_param(gw_str_t query, const char *name, gw_str_t *value)
+{
+    size_t name_len = strlen(name);
+    const char *p = query.base, *end = query.base + query.len;
+    while (p < end) {
+        const char *amp = memchr(p, '&', end - p);
+        const char *pair_end = amp ? amp : end;
+        const char *eq = memchr(p, '=', pair_end - p);
+        const char *key_end = eq ? eq : pair_end;
+        if ((size_t)(key_end - p) == name_len && memcmp(p, name, name_len) == 0) {
+            *value = eq ? (gw_str_t){eq + 1, (size_t)(pair_end - eq - 1)} : (gw_str_t){pair_end, 0};
+            return 1;
+        }
+        p = pair_end + 1;
+    }
+    return 0;
+}

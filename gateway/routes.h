@@ -1,0 +1,95 @@
+/* routes.h: the route table (method, path pattern, SQL, success status) and path matching.
+ * Pure: no event loop, no database; unit-tested in tests/unit/test_routes.c. */
+#ifndef GW_ROUTES_H
+#define GW_ROUTES_H
+
+#include <stddef.h>
+
+typedef enum {
+    GW_GET = 1 << 0,
+    GW_POST = 1 << 1,
+    GW_PUT = 1 << 2,
+    GW_PATCH = 1 << 3,
+    GW_DELETE = 1 << 4,
+    GW_OPTIONS = 1 << 5,
+} gw_method_t;
+
+typedef enum {
+    GW_ROUTE_SQL,     /* run the statement, send the JSON it returned */
+    GW_ROUTE_SESSION, /* run the statement, then sign a token for the account it returned */
+    GW_ROUTE_HEALTH,  /* 200 while the process runs, no database */
+    GW_ROUTE_READY,   /* 200 when the statement (select 1) runs, 503 otherwise */
+} gw_route_kind_t;
+
+/* Route flags. */
+#define GW_TOKEN 0x01         /* needs a bearer token; runs api.begin_request first */
+#define GW_PATH_USER 0x02     /* the path's {user} must be the token's user (else 403) */
+#define GW_BODY 0x04          /* takes a JSON body: bound as a parameter (NULL when empty) */
+#define GW_BODY_REQUIRED 0x08 /* ... and an empty body is a 400 invalid_json */
+#define GW_ACCOUNTS 0x10      /* exists only with ACCOUNTS=on */
+
+#define GW_ROUTE_MAX_QUERY 6
+#define GW_ROUTE_MAX_PARAMS 8
+
+/*
+ * One route. The statement's parameters are, in order: the path's {id} (when the
+ * pattern has one), the body (GW_BODY), then each named query parameter (NULL when
+ * absent). Every statement returns one row of three text columns:
+ *   GW_ROUTE_SQL:     body, Location (or '' / NULL), next page offset (or '' / NULL)
+ *   GW_ROUTE_SESSION: the "user" object, the token's sub, the token's iat
+ */
+typedef struct gw_route {
+    unsigned method;
+    const char *pattern; /* literal segments, {user} and {id} */
+    gw_route_kind_t kind;
+    unsigned flags;
+    int status; /* on success */
+    const char *sql;
+    const char *query[GW_ROUTE_MAX_QUERY]; /* query parameter names, NULL-terminated */
+    const char *name;                      /* for logs and metrics */
+} gw_route_t;
+
+typedef struct gw_str {
+    const char *base;
+    size_t len;
+} gw_str_t;
+
+typedef struct gw_match {
+    const gw_route_t *route; /* NULL when the path is unknown or the method not allowed */
+    unsigned allowed;        /* methods the path accepts, OPTIONS included; 0: unknown path */
+    gw_str_t user;           /* the raw {user} segment, percent-encoded as it came */
+    gw_str_t id;             /* the raw {id} segment */
+} gw_match_t;
+
+/* The statement every GW_TOKEN route runs first: api.begin_request($1 user, $2 iat). */
+extern const char gw_routes_begin_sql[];
+
+/* The table, and its length. Statement i of the database layer is gw_routes_begin_sql for
+ * i == 0 and gw_routes[i - 1].sql otherwise. */
+extern const gw_route_t gw_routes[];
+extern const size_t gw_routes_count;
+
+/* Parses an HTTP method name; returns its gw_method_t bit, or 0 for any other method. */
+unsigned gw_routes_method(const char *name, size_t len);
+
+/* Matches a path (without the query string) and a method. accounts: whether
+ * GW_ACCOUNTS routes exist. Returns 1 when a route was found (m->route set), 0 otherwise
+ * (m->allowed tells 404 from 405). */
+int gw_routes_match(const char *path, size_t len, unsigned method, int accounts, gw_match_t *m);
+
+/* Writes the Allow header's value for a method set ("GET, POST, OPTIONS") into buf.
+ * Returns its length. */
+size_t gw_routes_allow(unsigned allowed, char *buf, size_t cap);
+
+/* Whether an {id} segment names a possible task id: 1 to 18 ASCII digits. */
+int gw_routes_valid_id(gw_str_t id);
+
+/* Decodes %XX escapes and, when plus_is_space, '+' into dst (at least src_len bytes).
+ * Returns the decoded length, or -1 when an escape is malformed or the result holds a NUL. */
+long gw_routes_unescape(const char *src, size_t src_len, char *dst, int plus_is_space);
+
+/* Finds the first query parameter called name in query (the part after '?', not decoded).
+ * Returns 1 and the raw value (still encoded) in *value, or 0 when absent. */
+int gw_routes_query_param(gw_str_t query, const char *name, gw_str_t *value);
+
+#endif
