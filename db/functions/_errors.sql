@@ -10,8 +10,9 @@ begin
     raise exception using
         errcode = 'PT' || status::text,
         message = message,
-        detail = json_build_object('detail', coalesce(detail, to_json(message)), 'code', code,
-                                   'message', message)::text;
+        detail = (select row_to_json(body)::text
+                    from (select coalesce(fail.detail, to_json(fail.message)) as detail, fail.code as code,
+                                 fail.message as message) body);
 end
 $$;
 
