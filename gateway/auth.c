@@ -1,0 +1,351 @@
+/* auth.c: "Authorization: Bearer <JWT>" -> user id, and signing the gateway's own tokens.
+ *
+ * libjwt 1.10 does the base64url, the JSON and the HMAC, but it trusts the token more than we do: it accepts
+ * alg "none" when given no key, HS384/HS512 with our secret, alg names in any case, and never looks at exp,
+ * nbf or iat nor at the types of claims. So the header's alg is read before libjwt sees the token, the key is
+ * always passed, the algorithm is checked again after decoding, and the claims are re-read with jansson
+ * where their JSON types can be checked. Nothing here keeps state between calls: it is safe on any thread. */
+#include "auth.h"
+
+#include <jansson.h>
+#include <jwt.h>
+#include <limits.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define TOKEN_MAX 8192                          /* bytes; a longer token is refused before any decoding */
+#define B64_DECODED_MAX (TOKEN_MAX / 4 * 3 + 3) /* room for any segment of a token of TOKEN_MAX bytes */
+#define USER_ID_BYTES_MAX (sizeof(((gw_identity_t *)0)->user_id) - 1)
+
+static int is_b64url(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+}
+
+/* Decodes unpadded base64url (len <= TOKEN_MAX, characters already checked) into out (B64_DECODED_MAX bytes)
+ * with OpenSSL, after mapping it to the padded standard alphabet. Returns the decoded length, or -1. */
+static long b64url_decode(const char *in, size_t len, unsigned char *out)
+{
+    unsigned char buf[TOKEN_MAX + 3];
+    size_t i, padded = (len + 3) & ~(size_t)3;
+
+    if (len > TOKEN_MAX || len % 4 == 1)
+        return -1;
+    for (i = 0; i < len; i++)
+        buf[i] = in[i] == '-' ? '+' : in[i] == '_' ? '/' : (unsigned char)in[i];
+    for (; i < padded; i++)
+        buf[i] = '=';
+    if (EVP_DecodeBlock(out, buf, (int)padded) < 0)
+        return -1;
+    /* EVP_DecodeBlock counts the padding as output bytes; the true length follows from the input length */
+    return (long)(len / 4 * 3 + (len % 4 == 0 ? 0 : len % 4 - 1));
+}
+
+/* Finds the token in "Bearer <token>" (scheme in any case, then one or more spaces). */
+static gw_auth_status_t split_bearer(const char *header, size_t len, const char **token, size_t *token_len)
+{
+    size_t i = 0;
+
+    if (header == NULL)
+        return GW_AUTH_MISSING;
+    while (len > 0 && (header[len - 1] == ' ' || header[len - 1] == '\t')) /* surrounding whitespace is not the value */
+        len--;
+    while (i < len && (header[i] == ' ' || header[i] == '\t'))
+        i++;
+    if (len - i < 7 || strncasecmp(header + i, "Bearer", 6) != 0 || header[i + 6] != ' ')
+        return GW_AUTH_MISSING;
+    for (i += 6; i < len && header[i] == ' '; i++)
+        ;
+    if (i == len)
+        return GW_AUTH_MISSING;
+    *token = header + i;
+    *token_len = len - i;
+    return GW_AUTH_OK;
+}
+
+/* Reads the JOSE header (the first segment) before libjwt does: only {"alg": "HS256"} goes further.
+ * libjwt's error codes do not tell "alg none" or "HS384" from a bad signature; this does. */
+static gw_auth_status_t check_jose_header(const char *seg, size_t len)
+{
+    unsigned char raw[B64_DECODED_MAX];
+    json_t *head, *alg, *typ;
+    gw_auth_status_t st = GW_AUTH_OK;
+    long n = b64url_decode(seg, len, raw);
+
+    if (n <= 0 || (head = json_loadb((const char *)raw, (size_t)n, JSON_REJECT_DUPLICATES, NULL)) == NULL)
+        return GW_AUTH_MALFORMED;
+    alg = json_object_get(head, "alg");
+    typ = json_object_get(head, "typ");
+    if (!json_is_object(head))
+        st = GW_AUTH_MALFORMED;
+    else if (!json_is_string(alg) || strcmp(json_string_value(alg), "HS256") != 0) /* RFC 7515: case-sensitive */
+        st = GW_AUTH_BAD_ALGORITHM;
+    else if (typ != NULL && (!json_is_string(typ) || strcasecmp(json_string_value(typ), "JWT") != 0))
+        st = GW_AUTH_MALFORMED; /* libjwt refuses other types too, and would call it a bad signature */
+    else if (json_object_get(head, "crit") != NULL)
+        st = GW_AUTH_MALFORMED; /* RFC 7515 4.1.11: we understand no extension, so none may be critical */
+    json_decref(head);
+    return st;
+}
+
+/* Returns the number of characters in s[0..len), or -1 when s is not valid UTF-8 (overlong forms and
+ * surrogates included) or holds a control character (C0, DEL, C1; NUL among them). */
+static long text_length(const unsigned char *s, size_t len)
+{
+    size_t i = 0, j, k;
+    long count = 0;
+    uint32_t cp;
+
+    while (i < len) {
+        unsigned char c = s[i];
+        if (c < 0x80) {
+            cp = c;
+            k = 0;
+        } else if (c >= 0xC2 && c <= 0xDF) {
+            cp = c & 0x1F;
+            k = 1;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            cp = c & 0x0F;
+            k = 2;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            cp = c & 0x07;
+            k = 3;
+        } else {
+            return -1;
+        }
+        if (len - i - 1 < k)
+            return -1;
+        for (j = 1; j <= k; j++) {
+            if ((s[i + j] & 0xC0) != 0x80)
+                return -1;
+            cp = cp << 6 | (s[i + j] & 0x3F);
+        }
+        if ((k == 2 && cp < 0x800) || (k == 3 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF))
+            return -1;
+        if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F))
+            return -1;
+        i += k + 1;
+        count++;
+    }
+    return count;
+}
+
+/* A user id: a non-empty string of at most GW_USER_ID_MAX characters, no control characters. */
+static int valid_user_id(const char *s, size_t len)
+{
+    long chars = text_length((const unsigned char *)s, len);
+    return chars >= 1 && chars <= GW_USER_ID_MAX && len <= USER_ID_BYTES_MAX;
+}
+
+/* t + leeway < now, without overflow. */
+static int is_past(int64_t t, int64_t leeway, int64_t now)
+{
+    int64_t limit;
+    return !__builtin_add_overflow(t, leeway, &limit) && now > limit;
+}
+
+/* t > now + leeway, without overflow. */
+static int is_future(int64_t t, int64_t leeway, int64_t now)
+{
+    int64_t limit;
+    return !__builtin_add_overflow(now, leeway, &limit) && t > limit;
+}
+
+/* The user id claim: sub when present; otherwise id; otherwise user.id (Better Auth's cookie-cache token). */
+static json_t *find_subject(json_t *claims)
+{
+    json_t *v, *user;
+
+    if ((v = json_object_get(claims, "sub")) != NULL || (v = json_object_get(claims, "id")) != NULL)
+        return v;
+    user = json_object_get(claims, "user");
+    return json_is_object(user) ? json_object_get(user, "id") : NULL;
+}
+
+static int audience_matches(json_t *aud, const char *want)
+{
+    size_t i;
+    json_t *v;
+
+    if (json_is_string(aud))
+        return strcmp(json_string_value(aud), want) == 0;
+    if (json_is_array(aud)) {
+        json_array_foreach(aud, i, v)
+        {
+            if (json_is_string(v) && strcmp(json_string_value(v), want) == 0)
+                return 1;
+        }
+    }
+    return 0;
+}
+
+/* The checks libjwt 1.10 does not make, on claims whose JSON types are known. */
+static gw_auth_status_t check_claims(const gw_config_t *cfg, json_t *claims, int64_t now, gw_identity_t *out)
+{
+    json_t *exp = json_object_get(claims, "exp");
+    json_t *nbf = json_object_get(claims, "nbf");
+    json_t *iat = json_object_get(claims, "iat");
+    json_t *sub, *iss;
+    const char *id;
+    size_t id_len;
+
+    if (!json_is_integer(exp) || is_past(json_integer_value(exp), cfg->jwt_leeway, now))
+        return GW_AUTH_EXPIRED;
+    if (nbf != NULL) {
+        if (!json_is_integer(nbf))
+            return GW_AUTH_MALFORMED;
+        if (is_future(json_integer_value(nbf), cfg->jwt_leeway, now))
+            return GW_AUTH_NOT_YET_VALID;
+    }
+    if (iat != NULL) {
+        if (!json_is_integer(iat))
+            return GW_AUTH_MALFORMED;
+        if (is_future(json_integer_value(iat), cfg->jwt_leeway, now))
+            return GW_AUTH_NOT_YET_VALID;
+    }
+
+    sub = find_subject(claims);
+    if (!json_is_string(sub))
+        return GW_AUTH_BAD_SUBJECT;
+    id = json_string_value(sub);
+    id_len = json_string_length(sub);
+    if (!valid_user_id(id, id_len))
+        return GW_AUTH_BAD_SUBJECT;
+
+    if (cfg->jwt_issuer != NULL) {
+        iss = json_object_get(claims, "iss");
+        if (!json_is_string(iss) || strcmp(json_string_value(iss), cfg->jwt_issuer) != 0)
+            return GW_AUTH_BAD_ISSUER;
+    }
+    if (cfg->jwt_audience != NULL && !audience_matches(json_object_get(claims, "aud"), cfg->jwt_audience))
+        return GW_AUTH_BAD_AUDIENCE;
+
+    memcpy(out->user_id, id, id_len);
+    out->user_id[id_len] = '\0';
+    if (iat != NULL) {
+        out->issued_at = json_integer_value(iat);
+        out->has_issued_at = 1;
+    }
+    return GW_AUTH_OK;
+}
+
+/* Verifies an Authorization header value at time now; GW_AUTH_OK fills *out. Thread-safe, allocates nothing
+ * that outlives the call. */
+gw_auth_status_t gw_auth_verify(const gw_config_t *cfg, const char *header, size_t header_len, int64_t now, gw_identity_t *out)
+{
+    char token[TOKEN_MAX + 1];
+    const char *tok = NULL, *dot1 = NULL, *dot2 = NULL;
+    size_t tok_len = 0, i;
+    jwt_t *jwt = NULL;
+    char *grants = NULL;
+    json_t *claims = NULL;
+    gw_auth_status_t st;
+
+    memset(out, 0, sizeof(*out));
+    if ((st = split_bearer(header, header_len, &tok, &tok_len)) != GW_AUTH_OK)
+        return st;
+    if (tok_len > TOKEN_MAX)
+        return GW_AUTH_MALFORMED;
+
+    /* header.payload.signature, base64url only: this also keeps NULs and spaces away from libjwt */
+    for (i = 0; i < tok_len; i++) {
+        if (tok[i] == '.') {
+            if (dot2 != NULL)
+                return GW_AUTH_MALFORMED;
+            *(dot1 == NULL ? &dot1 : &dot2) = tok + i;
+        } else if (!is_b64url((unsigned char)tok[i])) {
+            return GW_AUTH_MALFORMED;
+        }
+    }
+    if (dot2 == NULL || dot1 == tok || dot2 == dot1 + 1)
+        return GW_AUTH_MALFORMED;
+    if ((st = check_jose_header(tok, (size_t)(dot1 - tok))) != GW_AUTH_OK)
+        return st;
+    if (dot2 + 1 == tok + tok_len)
+        return GW_AUTH_BAD_SIGNATURE; /* HS256 with no signature */
+
+    /* Never decode without the key: with key_len 0, libjwt 1.10 takes alg "none" as valid. */
+    if (cfg->jwt_secret == NULL || cfg->jwt_secret_len == 0 || cfg->jwt_secret_len > INT_MAX)
+        return GW_AUTH_BAD_SIGNATURE;
+    memcpy(token, tok, tok_len);
+    token[tok_len] = '\0';
+    if (jwt_decode(&jwt, token, (const unsigned char *)cfg->jwt_secret, (int)cfg->jwt_secret_len) != 0 || jwt == NULL)
+        return GW_AUTH_BAD_SIGNATURE; /* also an undecodable payload: libjwt says EINVAL for both */
+    if (jwt_get_alg(jwt) != JWT_ALG_HS256) {
+        st = GW_AUTH_BAD_ALGORITHM;
+        goto done;
+    }
+
+    /* jwt_get_grant_int() reads a float or a string as 0 with no error: read the claims as JSON instead */
+    if ((grants = jwt_get_grants_json(jwt, NULL)) == NULL || (claims = json_loads(grants, 0, NULL)) == NULL ||
+        !json_is_object(claims)) {
+        st = GW_AUTH_MALFORMED;
+        goto done;
+    }
+    st = check_claims(cfg, claims, now, out);
+
+done:
+    json_decref(claims);
+    free(grants); /* json_dumps' malloc'd string, handed over by libjwt */
+    jwt_free(jwt);
+    if (st != GW_AUTH_OK)
+        memset(out, 0, sizeof(*out));
+    return st;
+}
+
+/* A static English reason for logs. */
+const char *gw_auth_reason(gw_auth_status_t status)
+{
+    switch (status) {
+    case GW_AUTH_OK:
+        return "ok";
+    case GW_AUTH_MISSING:
+        return "no bearer token";
+    case GW_AUTH_MALFORMED:
+        return "malformed token";
+    case GW_AUTH_BAD_ALGORITHM:
+        return "algorithm is not HS256";
+    case GW_AUTH_BAD_SIGNATURE:
+        return "bad signature";
+    case GW_AUTH_EXPIRED:
+        return "token expired or without an integer exp";
+    case GW_AUTH_NOT_YET_VALID:
+        return "token not yet valid (nbf or iat in the future)";
+    case GW_AUTH_BAD_SUBJECT:
+        return "no valid user id (sub, id or user.id)";
+    case GW_AUTH_BAD_ISSUER:
+        return "wrong issuer";
+    case GW_AUTH_BAD_AUDIENCE:
+        return "wrong audience";
+    }
+    return "unknown";
+}
+
+/* Signs an HS256 token for user_id issued at issued_at; returns a malloc'd string the caller free()s, or NULL.
+ * libjwt 1.10 builds the string with malloc (it has no jwt_free_str or allocator hooks), so it is returned as is. */
+char *gw_auth_sign(const gw_config_t *cfg, const char *user_id, int64_t issued_at)
+{
+    jwt_t *jwt = NULL;
+    char *token = NULL;
+    int64_t exp;
+
+    if (user_id == NULL || !valid_user_id(user_id, strlen(user_id)) || cfg->jwt_secret == NULL || cfg->jwt_secret_len == 0 ||
+        cfg->jwt_secret_len > INT_MAX || cfg->jwt_ttl <= 0 || __builtin_add_overflow(issued_at, cfg->jwt_ttl, &exp) ||
+        issued_at < LONG_MIN || exp > LONG_MAX)
+        return NULL;
+    if (jwt_new(&jwt) != 0)
+        return NULL;
+    if (jwt_set_alg(jwt, JWT_ALG_HS256, (const unsigned char *)cfg->jwt_secret, (int)cfg->jwt_secret_len) != 0 ||
+        jwt_add_grant(jwt, "sub", user_id) != 0 || jwt_add_grant_int(jwt, "iat", (long)issued_at) != 0 ||
+        jwt_add_grant_int(jwt, "exp", (long)exp) != 0 ||
+        (cfg->jwt_issuer != NULL && jwt_add_grant(jwt, "iss", cfg->jwt_issuer) != 0) ||
+        (cfg->jwt_audience != NULL && jwt_add_grant(jwt, "aud", cfg->jwt_audience) != 0))
+        goto done;
+    token = jwt_encode_str(jwt);
+
+done:
+    jwt_free(jwt);
+    return token;
+}

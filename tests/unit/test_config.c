@@ -1,0 +1,447 @@
+/* test_config.c: gw_config_load against a table standing in for the environment. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "config.h"
+
+#define SECRET "a-secret-of-at-least-thirty-two-bytes!"
+
+/* The fake environment: name/value pairs, reset before each case. */
+static struct {
+    const char *name, *value;
+} env[32];
+static size_t env_count;
+static char err[256];
+
+static const char *fake_getenv(const char *name)
+{
+    size_t i;
+    for (i = 0; i < env_count; i++)
+        if (strcmp(env[i].name, name) == 0)
+            return env[i].value;
+    return NULL;
+}
+
+static void env_set(const char *name, const char *value)
+{
+    size_t i;
+    for (i = 0; i < env_count; i++) {
+        if (strcmp(env[i].name, name) == 0) {
+            env[i].value = value;
+            return;
+        }
+    }
+    env[env_count].name = name;
+    env[env_count].value = value;
+    env_count++;
+}
+
+/* A fresh environment holding only the required secret. */
+static void env_reset(void)
+{
+    env_count = 0;
+    env_set("BETTER_AUTH_SECRET", SECRET);
+}
+
+static int load(gw_config_t *cfg)
+{
+    memset(err, 'x', sizeof(err));
+    return gw_config_load(cfg, fake_getenv, err, sizeof(err));
+}
+
+/* name=value alone (besides the secret) must fail with a message that starts with the name and quotes the value. */
+static int rejects(const char *name, const char *value)
+{
+    gw_config_t cfg;
+    char quoted[128];
+
+    env_reset();
+    env_set(name, value);
+    if (load(&cfg) != -1) {
+        fprintf(stderr, "  %s='%s' was accepted\n", name, value);
+        return 0;
+    }
+    snprintf(quoted, sizeof(quoted), "'%s'", value);
+    if (strncmp(err, name, strlen(name)) != 0 || err[strlen(name)] != ':' || strstr(err, quoted) == NULL) {
+        fprintf(stderr, "  %s='%s': the message does not name the variable and the value: %s\n", name, value, err);
+        return 0;
+    }
+    return 1;
+}
+
+/* name=value alone (besides the secret) must load; *cfg holds the result. */
+static int accepts(gw_config_t *cfg, const char *name, const char *value)
+{
+    env_reset();
+    env_set(name, value);
+    return load(cfg) == 0;
+}
+
+static void test_defaults(void)
+{
+    gw_config_t cfg;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+
+    env_reset();
+    CHECK(load(&cfg) == 0);
+    CHECK(err[0] == '\0');
+    CHECK(strcmp(cfg.host, "127.0.0.1") == 0);
+    CHECK_EQ(cfg.port, 8080);
+    CHECK_EQ(cfg.tls_port, 8443);
+    CHECK(cfg.tls_cert == NULL);
+    CHECK(cfg.tls_key == NULL);
+    CHECK_EQ(cfg.threads, cores < 1 ? 1 : cores > 256 ? 256 : cores);
+    CHECK(strcmp(cfg.database_url, "") == 0);
+    CHECK_EQ(cfg.db_pool_size, 2);
+    CHECK_EQ(cfg.db_pipeline_depth, 32);
+    CHECK_EQ(cfg.db_queue_max, 1024);
+    CHECK_EQ(cfg.db_statement_timeout, 5000);
+    CHECK_EQ(cfg.db_prepared, 1);
+    CHECK_EQ(cfg.max_body, 65536);
+    CHECK(strcmp(cfg.cors_origins, "") == 0);
+    CHECK_EQ(cfg.accounts, 1);
+    CHECK_EQ(cfg.shutdown_timeout, 10);
+    CHECK(cfg.jwt_secret != NULL && strcmp(cfg.jwt_secret, SECRET) == 0);
+    CHECK_EQ(cfg.jwt_secret_len, strlen(SECRET));
+    CHECK_EQ(cfg.jwt_leeway, 60);
+    CHECK_EQ(cfg.jwt_ttl, 7 * 86400);
+    CHECK(cfg.jwt_issuer == NULL);
+    CHECK(cfg.jwt_audience == NULL);
+    CHECK_EQ(cfg.log_level, GW_LOG_INFO);
+}
+
+static void test_values_pass_through(void)
+{
+    gw_config_t cfg;
+    static const char url[] = "postgresql://gw@localhost/todo";
+
+    env_reset();
+    env_set("HOST", "0.0.0.0");
+    env_set("PORT", "0");
+    env_set("TLS_PORT", "65535");
+    env_set("GATEWAY_THREADS", "3");
+    env_set("DATABASE_URL", url);
+    env_set("DB_POOL_SIZE", "64");
+    env_set("DB_PIPELINE_DEPTH", "1024");
+    env_set("DB_QUEUE_MAX", "0");
+    env_set("DB_STATEMENT_TIMEOUT", "0");
+    env_set("DB_PREPARED", "off");
+    env_set("MAX_BODY", "1");
+    env_set("CORS_ORIGINS", "https://a.example,https://b.example");
+    env_set("ACCOUNTS", "no");
+    env_set("SHUTDOWN_TIMEOUT", "0");
+    env_set("JWT_LEEWAY", "0");
+    env_set("JWT_TTL", "1");
+    env_set("JWT_ISSUER", "https://auth.example");
+    env_set("JWT_AUDIENCE", "todo-api");
+    env_set("LOG_LEVEL", "debug");
+    CHECK(load(&cfg) == 0);
+    CHECK(strcmp(cfg.host, "0.0.0.0") == 0);
+    CHECK_EQ(cfg.port, 0);
+    CHECK_EQ(cfg.tls_port, 65535);
+    CHECK_EQ(cfg.threads, 3);
+    CHECK(cfg.database_url == fake_getenv("DATABASE_URL")); /* not copied */
+    CHECK_EQ(cfg.db_pool_size, 64);
+    CHECK_EQ(cfg.db_pipeline_depth, 1024);
+    CHECK_EQ(cfg.db_queue_max, 0);
+    CHECK_EQ(cfg.db_statement_timeout, 0);
+    CHECK_EQ(cfg.db_prepared, 0);
+    CHECK_EQ(cfg.max_body, 1);
+    CHECK(strcmp(cfg.cors_origins, "https://a.example,https://b.example") == 0);
+    CHECK_EQ(cfg.accounts, 0);
+    CHECK_EQ(cfg.shutdown_timeout, 0);
+    CHECK_EQ(cfg.jwt_leeway, 0);
+    CHECK_EQ(cfg.jwt_ttl, 1);
+    CHECK(cfg.jwt_issuer != NULL && strcmp(cfg.jwt_issuer, "https://auth.example") == 0);
+    CHECK(cfg.jwt_audience != NULL && strcmp(cfg.jwt_audience, "todo-api") == 0);
+    CHECK_EQ(cfg.log_level, GW_LOG_DEBUG);
+}
+
+static void test_secret(void)
+{
+    gw_config_t cfg;
+
+    env_count = 0;
+    CHECK(load(&cfg) == -1);
+    CHECK(strncmp(err, "BETTER_AUTH_SECRET:", 19) == 0);
+    env_set("BETTER_AUTH_SECRET", "");
+    CHECK(load(&cfg) == -1);
+    CHECK(strncmp(err, "BETTER_AUTH_SECRET:", 19) == 0);
+    env_set("BETTER_AUTH_SECRET", "x");
+    CHECK(load(&cfg) == 0);
+    CHECK_EQ(cfg.jwt_secret_len, 1);
+}
+
+static void test_integers(void)
+{
+    static const struct {
+        const char *name, *min, *max, *below, *above;
+    } ints[] = {
+        {"PORT", "0", "65535", NULL, "65536"},
+        {"TLS_PORT", "0", "65535", NULL, "65536"},
+        {"GATEWAY_THREADS", "1", "256", "0", "257"},
+        {"DB_POOL_SIZE", "1", "64", "0", "65"},
+        {"DB_PIPELINE_DEPTH", "1", "1024", "0", "1025"},
+        {"DB_QUEUE_MAX", "0", "1048576", NULL, "1048577"},
+        {"DB_STATEMENT_TIMEOUT", "0", "2147483647", NULL, "2147483648"},
+        {"SHUTDOWN_TIMEOUT", "0", "3600", NULL, "3601"},
+        {"JWT_LEEWAY", "0", "3600", NULL, "3601"},
+    };
+    static const char *const junk[] = {"abc", "12x", "1 ", " 1", "+1", "-1", "0x10", "1.0", "1e3", "99999999999999999999999"};
+    gw_config_t cfg;
+    size_t i, j;
+
+    for (i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
+        CHECK(accepts(&cfg, ints[i].name, ints[i].min));
+        CHECK(accepts(&cfg, ints[i].name, ints[i].max));
+        CHECK(rejects(ints[i].name, ints[i].above));
+        if (ints[i].below != NULL)
+            CHECK(rejects(ints[i].name, ints[i].below));
+        for (j = 0; j < sizeof(junk) / sizeof(junk[0]); j++)
+            CHECK(rejects(ints[i].name, junk[j]));
+    }
+    CHECK(accepts(&cfg, "PORT", "443") && cfg.port == 443);
+    CHECK(accepts(&cfg, "PORT", "00080") && cfg.port == 80);
+    CHECK(accepts(&cfg, "JWT_LEEWAY", "3600") && cfg.jwt_leeway == 3600);
+    CHECK(accepts(&cfg, "DB_STATEMENT_TIMEOUT", "2147483647") && cfg.db_statement_timeout == 2147483647);
+    CHECK(rejects("PORT", "abc"));
+    CHECK(strcmp(err, "PORT: must be an integer from 0 to 65535, got 'abc'") == 0);
+}
+
+static void test_booleans(void)
+{
+    static const char *const names[] = {"DB_PREPARED", "ACCOUNTS"};
+    static const char *const on[] = {"on", "ON", "true", "True", "1", "yes", "YES"};
+    static const char *const off[] = {"off", "Off", "false", "FALSE", "0", "no", "nO"};
+    static const char *const junk[] = {"maybe", "2", "onn", "y", "n", " on", "on ", "enabled"};
+    gw_config_t cfg;
+    size_t i, j;
+
+    for (i = 0; i < 2; i++) {
+        int *field = i == 0 ? &cfg.db_prepared : &cfg.accounts;
+        for (j = 0; j < sizeof(on) / sizeof(on[0]); j++)
+            CHECK(accepts(&cfg, names[i], on[j]) && *field == 1);
+        for (j = 0; j < sizeof(off) / sizeof(off[0]); j++)
+            CHECK(accepts(&cfg, names[i], off[j]) && *field == 0);
+        for (j = 0; j < sizeof(junk) / sizeof(junk[0]); j++)
+            CHECK(rejects(names[i], junk[j]));
+    }
+}
+
+static void test_max_body(void)
+{
+    static const struct {
+        const char *value;
+        size_t bytes;
+    } good[] = {{"1", 1},          {"65536", 65536},       {"64k", 65536},       {"64K", 65536},
+                {"64KiB", 65536},  {"1m", 1048576},        {"1M", 1048576},      {"1MiB", 1048576},
+                {"64M", 67108864}, {"67108864", 67108864}, {"65536K", 67108864}, {"0001k", 1024}};
+    static const char *const bad[] = {
+        "0",   "0k", "65M", "67108865", "65537K", "1kb", "1 k", "k",   "1.5M",  "1Ki",
+        "1MB", "1G", "-1",  "1mib",     "1KIB",   "1kk", "M1",  "1e6", "1_000", "99999999999999999999k"};
+    gw_config_t cfg;
+    size_t i;
+
+    for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+        CHECK(accepts(&cfg, "MAX_BODY", good[i].value) && cfg.max_body == good[i].bytes);
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        CHECK(rejects("MAX_BODY", bad[i]));
+}
+
+static void test_jwt_ttl(void)
+{
+    static const struct {
+        const char *value;
+        int64_t seconds;
+    } good[] = {{"3600", 3600}, {"30s", 30}, {"15m", 900}, {"2h", 7200}, {"7d", 604800}, {"1", 1}, {"3650d", 315360000}};
+    static const char *const bad[] = {"0",   "0d", "-5", "1w",    "10x",       "h",   "1.5h",
+                                      "1 h", "1H", "1D", "3651d", "315360001", "1hm", "99999999999999999999999d"};
+    gw_config_t cfg;
+    size_t i;
+
+    for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+        CHECK(accepts(&cfg, "JWT_TTL", good[i].value) && cfg.jwt_ttl == good[i].seconds);
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        CHECK(rejects("JWT_TTL", bad[i]));
+}
+
+static void test_log_level(void)
+{
+    gw_config_t cfg;
+
+    CHECK(accepts(&cfg, "LOG_LEVEL", "error") && cfg.log_level == GW_LOG_ERROR);
+    CHECK(accepts(&cfg, "LOG_LEVEL", "warn") && cfg.log_level == GW_LOG_WARN);
+    CHECK(accepts(&cfg, "LOG_LEVEL", "info") && cfg.log_level == GW_LOG_INFO);
+    CHECK(accepts(&cfg, "LOG_LEVEL", "DEBUG") && cfg.log_level == GW_LOG_DEBUG);
+    CHECK(rejects("LOG_LEVEL", "trace"));
+    CHECK(rejects("LOG_LEVEL", "warning"));
+    CHECK(rejects("LOG_LEVEL", "3"));
+}
+
+static void test_tls(void)
+{
+    char cert[] = "/tmp/gw-test-cert-XXXXXX", key[] = "/tmp/gw-test-key-XXXXXX";
+    int fd_cert = mkstemp(cert), fd_key = mkstemp(key);
+    gw_config_t cfg;
+
+    CHECK(fd_cert >= 0 && fd_key >= 0);
+
+    env_reset();
+    env_set("TLS_CERT", cert);
+    CHECK(load(&cfg) == -1);
+    CHECK(strncmp(err, "TLS_KEY:", 8) == 0 && strstr(err, "TLS_CERT") != NULL);
+
+    env_reset();
+    env_set("TLS_KEY", key);
+    CHECK(load(&cfg) == -1);
+    CHECK(strncmp(err, "TLS_CERT:", 9) == 0 && strstr(err, "TLS_KEY") != NULL);
+
+    env_set("TLS_CERT", ""); /* empty is unset */
+    CHECK(load(&cfg) == -1);
+    CHECK(strncmp(err, "TLS_CERT:", 9) == 0);
+
+    env_set("TLS_CERT", cert);
+    CHECK(load(&cfg) == 0);
+    CHECK(cfg.tls_cert != NULL && strcmp(cfg.tls_cert, cert) == 0);
+    CHECK(cfg.tls_key != NULL && strcmp(cfg.tls_key, key) == 0);
+
+    env_set("TLS_CERT", "/nonexistent/cert.pem");
+    CHECK(load(&cfg) == -1);
+    CHECK(strncmp(err, "TLS_CERT:", 9) == 0 && strstr(err, "/nonexistent/cert.pem") != NULL);
+
+    env_set("TLS_CERT", cert);
+    env_set("TLS_KEY", "/nonexistent/key.pem");
+    CHECK(load(&cfg) == -1);
+    CHECK(strncmp(err, "TLS_KEY:", 8) == 0 && strstr(err, "/nonexistent/key.pem") != NULL);
+
+    env_set("TLS_CERT", "");
+    env_set("TLS_KEY", "");
+    CHECK(load(&cfg) == 0);
+    CHECK(cfg.tls_cert == NULL && cfg.tls_key == NULL);
+
+    if (fd_cert >= 0) {
+        close(fd_cert);
+        unlink(cert);
+    }
+    if (fd_key >= 0) {
+        close(fd_key);
+        unlink(key);
+    }
+}
+
+static void test_empty_is_unset(void)
+{
+    static const char *const names[] = {"HOST",
+                                        "PORT",
+                                        "TLS_PORT",
+                                        "TLS_CERT",
+                                        "TLS_KEY",
+                                        "GATEWAY_THREADS",
+                                        "DATABASE_URL",
+                                        "DB_POOL_SIZE",
+                                        "DB_PIPELINE_DEPTH",
+                                        "DB_QUEUE_MAX",
+                                        "DB_STATEMENT_TIMEOUT",
+                                        "DB_PREPARED",
+                                        "MAX_BODY",
+                                        "CORS_ORIGINS",
+                                        "ACCOUNTS",
+                                        "SHUTDOWN_TIMEOUT",
+                                        "JWT_LEEWAY",
+                                        "JWT_TTL",
+                                        "JWT_ISSUER",
+                                        "JWT_AUDIENCE",
+                                        "LOG_LEVEL"};
+    gw_config_t cfg;
+    size_t i;
+
+    env_reset();
+    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        env_set(names[i], "");
+    CHECK(load(&cfg) == 0);
+    CHECK(strcmp(cfg.host, "127.0.0.1") == 0);
+    CHECK_EQ(cfg.port, 8080);
+    CHECK_EQ(cfg.tls_port, 8443);
+    CHECK(cfg.tls_cert == NULL && cfg.tls_key == NULL);
+    CHECK(cfg.threads >= 1);
+    CHECK(strcmp(cfg.database_url, "") == 0);
+    CHECK_EQ(cfg.db_pool_size, 2);
+    CHECK_EQ(cfg.db_prepared, 1);
+    CHECK_EQ(cfg.max_body, 65536);
+    CHECK_EQ(cfg.accounts, 1);
+    CHECK_EQ(cfg.jwt_leeway, 60);
+    CHECK_EQ(cfg.jwt_ttl, 604800);
+    CHECK(cfg.jwt_issuer == NULL && cfg.jwt_audience == NULL);
+    CHECK_EQ(cfg.log_level, GW_LOG_INFO);
+}
+
+static void test_error_buffer(void)
+{
+    gw_config_t cfg;
+    char small[8];
+
+    env_reset();
+    env_set("PORT", "abc");
+    memset(small, 'x', sizeof(small));
+    CHECK(gw_config_load(&cfg, fake_getenv, small, sizeof(small)) == -1);
+    CHECK(small[sizeof(small) - 1] == '\0' && strncmp(small, "PORT:", 5) == 0);
+    CHECK(gw_config_load(&cfg, fake_getenv, NULL, 0) == -1);
+}
+
+static void test_help(void)
+{
+    static const char *const names[] = {"HOST",
+                                        "PORT",
+                                        "TLS_PORT",
+                                        "TLS_CERT",
+                                        "TLS_KEY",
+                                        "GATEWAY_THREADS",
+                                        "DATABASE_URL",
+                                        "DB_POOL_SIZE",
+                                        "DB_PIPELINE_DEPTH",
+                                        "DB_QUEUE_MAX",
+                                        "DB_STATEMENT_TIMEOUT",
+                                        "DB_PREPARED",
+                                        "MAX_BODY",
+                                        "CORS_ORIGINS",
+                                        "ACCOUNTS",
+                                        "SHUTDOWN_TIMEOUT",
+                                        "BETTER_AUTH_SECRET",
+                                        "JWT_LEEWAY",
+                                        "JWT_TTL",
+                                        "JWT_ISSUER",
+                                        "JWT_AUDIENCE",
+                                        "LOG_LEVEL"};
+    const char *help = gw_config_help();
+    size_t i;
+
+    CHECK(help != NULL && strncmp(help, "Usage: todo-gateway [--help] [--version]\n", 41) == 0);
+    CHECK(help == gw_config_help());
+    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        char line[64];
+        snprintf(line, sizeof(line), "\n  %s ", names[i]);
+        if (strstr(help, line) == NULL) {
+            fprintf(stderr, "  --help does not list %s\n", names[i]);
+            CHECK(0);
+        }
+    }
+}
+
+int main(void)
+{
+    test_defaults();
+    test_values_pass_through();
+    test_secret();
+    test_integers();
+    test_booleans();
+    test_max_body();
+    test_jwt_ttl();
+    test_log_level();
+    test_tls();
+    test_empty_is_unset();
+    test_error_buffer();
+    test_help();
+    return check_report("test_config");
+}
