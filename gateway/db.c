@@ -477,6 +477,8 @@ static void conn_connect(conn_t *c)
     const char *keys[] = {"application_name", "client_encoding", "dbname", NULL};
     const char *values[] = {"todo-gateway", "UTF8", cfg->database_url[0] ? cfg->database_url : NULL, NULL};
 
+    c->state = CONN_CONNECTING; /* from here on a failure goes through conn_fail */
+    h2o_timeout_link(c->db->loop, &c->db->connect_timeout, &c->connect_timer);
     c->pg = PQconnectStartParams(keys, values, 1);
     if (c->pg == NULL) {
         conn_fail(c, "out of memory");
@@ -487,8 +489,6 @@ static void conn_connect(conn_t *c)
         return;
     }
     PQsetNoticeProcessor(c->pg, on_notice, NULL);
-    c->state = CONN_CONNECTING;
-    h2o_timeout_link(c->db->loop, &c->db->connect_timeout, &c->connect_timer);
     if (conn_watch_socket(c) != 0) {
         conn_fail(c, PQerrorMessage(c->pg));
         return;
@@ -508,6 +508,7 @@ static void conn_fail(conn_t *c, const char *why)
 
     if (c->state == CONN_DOWN)
         return;
+    int was_up = c->state >= CONN_INITIALIZING;
     gw_log_warn("database connection %zu lost: %s", (size_t)(c - db->conns), reason);
     if (h2o_timeout_is_linked(&c->connect_timer))
         h2o_timeout_unlink(&c->connect_timer);
@@ -523,6 +524,12 @@ static void conn_fail(conn_t *c, const char *why)
             free(call);
         else
             call_fail(call, 503, "database connection lost");
+    }
+    if (was_up && c->fails == 0) {
+        /* a healthy connection was lost (server restart, idle kill): try again at once */
+        c->fails = 1;
+        conn_connect(c);
+        return;
     }
     size_t step = c->fails < BACKOFF_STEPS ? c->fails : BACKOFF_STEPS - 1;
     c->fails++;

@@ -204,7 +204,10 @@ static void on_db_reply(h2o_req_t *req, const gw_db_reply_t *reply, void *data)
     (void)req;
 
     if (reply->status != 0) {
-        if (reply->status >= 500)
+        if (reply->status == 503 || reply->status == 504)
+            gw_log_warn("%s: %d, %s id=%.*s", route->name, reply->status, reply->message ? reply->message : "", (int)x->request_id.len,
+                        x->request_id.base);
+        else if (reply->status >= 500)
             gw_log_error("%s failed: %s (sqlstate %s) id=%.*s", route->name, reply->message ? reply->message : "",
                          reply->sqlstate[0] ? reply->sqlstate : "-", (int)x->request_id.len, x->request_id.base);
         else
@@ -503,15 +506,21 @@ static void *thread_main(void *arg)
         if (t->listeners[i] != NULL)
             h2o_socket_close(t->listeners[i]), t->listeners[i] = NULL;
     h2o_context_request_shutdown(&t->ctx);
+    /* h2o's graceful-shutdown timer (GOAWAY, then close) must have run before disposal */
+    h2o_timeout_entry_t *goaway = &t->ctx.http2._graceful_shutdown_timeout;
     uint64_t deadline = now_ns() + (uint64_t)cfg->shutdown_timeout * 1000000000u;
-    while ((t->active > 0 || gw_db_pending(t->db) > 0) && now_ns() < deadline)
+    while ((t->active > 0 || gw_db_pending(t->db) > 0 || h2o_timeout_is_linked(goaway)) && now_ns() < deadline)
         h2o_evloop_run(t->loop, 50);
+    if (h2o_timeout_is_linked(goaway))
+        h2o_timeout_unlink(goaway);
     if (t->active > 0)
         gw_log_warn("shutting down with %zu requests unfinished", t->active);
     for (int i = 0; i < 3; i++) /* let the last responses leave */
         h2o_evloop_run(t->loop, 10);
     gw_db_destroy(t->db);
     t->db = NULL;
+    h2o_context_dispose(&t->ctx);
+    h2o_evloop_destroy(t->loop);
     return NULL;
 }
 
@@ -568,6 +577,7 @@ int gw_server_run(const gw_config_t *cfg)
             close(listen_fds[i]);
     if (ssl_ctx != NULL)
         SSL_CTX_free(ssl_ctx);
+    h2o_config_dispose(&globalconf);
     gw_log_info("stopped");
     return 0;
 }
