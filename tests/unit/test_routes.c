@@ -1,0 +1,206 @@
+/* test_routes: the route table, path matching, 404 vs 405, Allow, ids, query parsing, unescaping. */
+#include <string.h>
+
+#include "check.h"
+#include "routes.h"
+
+static const gw_route_t *match(const char *path, unsigned method, int accounts, gw_match_t *m)
+{
+    gw_routes_match(path, strlen(path), method, accounts, m);
+    return m->route;
+}
+
+static int str_is(gw_str_t s, const char *want)
+{
+    return s.base != NULL && s.len == strlen(want) && memcmp(s.base, want, s.len) == 0;
+}
+
+static void test_methods(void)
+{
+    CHECK_EQ(gw_routes_method("GET", 3), GW_GET);
+    CHECK_EQ(gw_routes_method("PATCH", 5), GW_PATCH);
+    CHECK_EQ(gw_routes_method("OPTIONS", 7), GW_OPTIONS);
+    CHECK_EQ(gw_routes_method("get", 3), 0); /* methods are case-sensitive */
+    CHECK_EQ(gw_routes_method("HEAD", 4), 0);
+    CHECK_EQ(gw_routes_method("GETX", 4), 0);
+}
+
+static void test_task_routes(void)
+{
+    gw_match_t m;
+    const gw_route_t *r;
+
+    r = match("/api/u_1/tasks", GW_GET, 1, &m);
+    CHECK(r != NULL && strcmp(r->name, "list_tasks") == 0 && r->status == 200);
+    CHECK(str_is(m.user, "u_1") && m.id.base == NULL);
+    r = match("/api/u_1/tasks", GW_POST, 1, &m);
+    CHECK(r != NULL && strcmp(r->name, "create_task") == 0 && r->status == 201 && (r->flags & GW_BODY_REQUIRED));
+    r = match("/api/u_1/tasks/42", GW_GET, 1, &m);
+    CHECK(r != NULL && strcmp(r->name, "get_task") == 0 && str_is(m.id, "42") && str_is(m.user, "u_1"));
+    r = match("/api/u_1/tasks/42", GW_PUT, 1, &m);
+    CHECK(r != NULL && strcmp(r->name, "update_task") == 0);
+    r = match("/api/u_1/tasks/42", GW_PATCH, 1, &m);
+    CHECK(r != NULL && strcmp(r->name, "patch_task") == 0);
+    r = match("/api/u_1/tasks/42", GW_DELETE, 1, &m);
+    CHECK(r != NULL && strcmp(r->name, "delete_task") == 0 && r->status == 204);
+    r = match("/api/u_1/tasks/42/complete", GW_PATCH, 1, &m);
+    CHECK(r != NULL && strcmp(r->name, "set_task_completion") == 0 && (r->flags & GW_BODY) && !(r->flags & GW_BODY_REQUIRED));
+    /* every task route needs a token and the path's user */
+    for (size_t i = 0; i < gw_routes_count; i++)
+        if (strncmp(gw_routes[i].pattern, "/api/{user}", 11) == 0)
+            CHECK((gw_routes[i].flags & (GW_TOKEN | GW_PATH_USER)) == (GW_TOKEN | GW_PATH_USER));
+}
+
+static void test_not_found_and_not_allowed(void)
+{
+    gw_match_t m;
+    CHECK(match("/api/u_1/tasks/", GW_GET, 1, &m) == NULL && m.allowed == 0);   /* trailing slash */
+    CHECK(match("/api/u_1/tasks/42/", GW_GET, 1, &m) == NULL && m.allowed == 0);
+    CHECK(match("/api//tasks", GW_GET, 1, &m) == NULL && m.allowed == 0);        /* empty user */
+    CHECK(match("/api/u_1/task", GW_GET, 1, &m) == NULL && m.allowed == 0);
+    CHECK(match("/api/u_1/tasks/42/complete/x", GW_PATCH, 1, &m) == NULL && m.allowed == 0);
+    CHECK(match("", GW_GET, 1, &m) == NULL && m.allowed == 0);
+    CHECK(match("/", GW_GET, 1, &m) == NULL && m.allowed == 0);
+    CHECK(match("/healthz/", GW_GET, 1, &m) == NULL && m.allowed == 0);
+    /* known path, wrong method: 405 with the methods the path has */
+    CHECK(match("/api/u_1/tasks", GW_DELETE, 1, &m) == NULL);
+    CHECK_EQ(m.allowed, GW_GET | GW_POST | GW_OPTIONS);
+    CHECK(match("/api/u_1/tasks/7", GW_POST, 1, &m) == NULL);
+    CHECK_EQ(m.allowed, GW_GET | GW_PUT | GW_PATCH | GW_DELETE | GW_OPTIONS);
+    CHECK(match("/api/u_1/tasks/7/complete", GW_GET, 1, &m) == NULL);
+    CHECK_EQ(m.allowed, GW_PATCH | GW_OPTIONS);
+    CHECK(match("/healthz", GW_POST, 1, &m) == NULL);
+    CHECK_EQ(m.allowed, GW_GET | GW_OPTIONS);
+    /* an unknown method on a known path is a 405 too */
+    CHECK(match("/api/u_1/tasks", 0, 1, &m) == NULL && m.allowed != 0);
+}
+
+static void test_accounts(void)
+{
+    gw_match_t m;
+    const gw_route_t *r;
+    const char *session[] = {"/api/auth/register", "/api/auth/signup", "/api/auth/login", "/api/auth/signin"};
+    for (size_t i = 0; i < 4; i++) {
+        r = match(session[i], GW_POST, 1, &m);
+        CHECK(r != NULL && r->kind == GW_ROUTE_SESSION && !(r->flags & GW_TOKEN));
+        CHECK(match(session[i], GW_POST, 0, &m) == NULL && m.allowed == 0); /* ACCOUNTS=off: gone */
+    }
+    CHECK_EQ(match("/api/auth/register", GW_POST, 1, &m)->status, 201);
+    CHECK_EQ(match("/api/auth/login", GW_POST, 1, &m)->status, 200);
+    r = match("/api/auth/logout", GW_POST, 1, &m);
+    CHECK(r != NULL && r->status == 204 && (r->flags & GW_TOKEN) && !(r->flags & GW_PATH_USER));
+    r = match("/api/auth/me", GW_GET, 1, &m);
+    CHECK(r != NULL && r->status == 200 && (r->flags & GW_TOKEN));
+    CHECK(match("/api/auth/me", GW_GET, 0, &m) == NULL && m.allowed == 0);
+    /* "auth" as a user id still reaches the task routes, where the token must say "auth" */
+    r = match("/api/auth/tasks", GW_GET, 1, &m);
+    CHECK(r != NULL && strcmp(r->name, "list_tasks") == 0 && str_is(m.user, "auth"));
+}
+
+static void test_health(void)
+{
+    gw_match_t m;
+    CHECK(match("/healthz", GW_GET, 0, &m) != NULL && m.route->kind == GW_ROUTE_HEALTH && m.route->flags == 0);
+    CHECK(match("/readyz", GW_GET, 0, &m) != NULL && m.route->kind == GW_ROUTE_READY && m.route->sql != NULL);
+}
+
+static void test_table(void)
+{
+    /* every SQL route binds its arguments, never builds SQL; every statement has its three columns */
+    for (size_t i = 0; i < gw_routes_count; i++) {
+        const gw_route_t *r = gw_routes + i;
+        if (r->kind == GW_ROUTE_HEALTH) {
+            CHECK(r->sql == NULL);
+            continue;
+        }
+        CHECK(r->sql != NULL && strncmp(r->sql, "select ", 7) == 0);
+        int params = (strstr(r->pattern, "{id}") != NULL) + ((r->flags & GW_BODY) != 0);
+        for (size_t q = 0; q < GW_ROUTE_MAX_QUERY && r->query[q] != NULL; q++)
+            params++;
+        CHECK(params <= GW_ROUTE_MAX_PARAMS);
+        for (int p = 1; p <= params; p++) {
+            char ref[8];
+            snprintf(ref, sizeof(ref), "$%d", p);
+            CHECK(strstr(r->sql, ref) != NULL);
+        }
+        char beyond[8];
+        snprintf(beyond, sizeof(beyond), "$%d", params + 1);
+        CHECK(strstr(r->sql, beyond) == NULL);
+    }
+    CHECK(strstr(gw_routes_begin_sql, "api.begin_request($1") != NULL);
+}
+
+static void test_allow(void)
+{
+    char buf[64];
+    CHECK_EQ(gw_routes_allow(GW_GET | GW_POST | GW_OPTIONS, buf, sizeof(buf)), strlen("GET, POST, OPTIONS"));
+    CHECK(strcmp(buf, "GET, POST, OPTIONS") == 0);
+    gw_routes_allow(GW_PATCH, buf, sizeof(buf));
+    CHECK(strcmp(buf, "PATCH") == 0);
+    CHECK_EQ(gw_routes_allow(0, buf, sizeof(buf)), 0);
+    CHECK(gw_routes_allow(GW_GET | GW_PUT | GW_PATCH | GW_DELETE | GW_OPTIONS, buf, 8) < 8); /* truncates, stays terminated */
+}
+
+static void test_ids(void)
+{
+    CHECK(gw_routes_valid_id((gw_str_t){"42", 2}));
+    CHECK(gw_routes_valid_id((gw_str_t){"0", 1}));
+    CHECK(gw_routes_valid_id((gw_str_t){"999999999999999999", 18}));
+    CHECK(!gw_routes_valid_id((gw_str_t){"9999999999999999999", 19})); /* past bigint */
+    CHECK(!gw_routes_valid_id((gw_str_t){"abc", 3}));
+    CHECK(!gw_routes_valid_id((gw_str_t){"-1", 2}));
+    CHECK(!gw_routes_valid_id((gw_str_t){"1e3", 3}));
+    CHECK(!gw_routes_valid_id((gw_str_t){"", 0}));
+    CHECK(!gw_routes_valid_id((gw_str_t){"%31", 3}));
+}
+
+static void test_unescape(void)
+{
+    char out[64];
+    long n;
+    n = gw_routes_unescape("buy%20milk", 10, out, 0);
+    CHECK(n == 8 && memcmp(out, "buy milk", 8) == 0);
+    n = gw_routes_unescape("a+b", 3, out, 1);
+    CHECK(n == 3 && memcmp(out, "a b", 3) == 0);
+    n = gw_routes_unescape("a+b", 3, out, 0);
+    CHECK(n == 3 && memcmp(out, "a+b", 3) == 0);
+    n = gw_routes_unescape("%C3%A9", 6, out, 0);
+    CHECK(n == 2 && (unsigned char)out[0] == 0xc3 && (unsigned char)out[1] == 0xa9);
+    CHECK_EQ(gw_routes_unescape("%", 1, out, 0), -1);
+    CHECK_EQ(gw_routes_unescape("%4", 2, out, 0), -1);
+    CHECK_EQ(gw_routes_unescape("%zz", 3, out, 0), -1);
+    CHECK_EQ(gw_routes_unescape("a%00b", 5, out, 0), -1); /* NUL never reaches SQL */
+    CHECK_EQ(gw_routes_unescape("", 0, out, 0), 0);
+}
+
+static void test_query(void)
+{
+    const char *raw = "status=completed&sort=title&q=buy%20milk&empty=&flag";
+    gw_str_t q = {raw, strlen(raw)}, v;
+    CHECK(gw_routes_query_param(q, "status", &v) && str_is(v, "completed"));
+    CHECK(gw_routes_query_param(q, "sort", &v) && str_is(v, "title"));
+    CHECK(gw_routes_query_param(q, "q", &v) && str_is(v, "buy%20milk"));
+    CHECK(gw_routes_query_param(q, "empty", &v) && v.len == 0);
+    CHECK(gw_routes_query_param(q, "flag", &v) && v.len == 0);
+    CHECK(!gw_routes_query_param(q, "order", &v));
+    CHECK(!gw_routes_query_param(q, "stat", &v)); /* no prefix matches */
+    gw_str_t dup = {"limit=5&limit=9", 15};
+    CHECK(gw_routes_query_param(dup, "limit", &v) && str_is(v, "5")); /* the first one wins */
+    gw_str_t none = {"", 0};
+    CHECK(!gw_routes_query_param(none, "q", &v));
+}
+
+int main(void)
+{
+    test_methods();
+    test_task_routes();
+    test_not_found_and_not_allowed();
+    test_accounts();
+    test_health();
+    test_table();
+    test_allow();
+    test_ids();
+    test_unescape();
+    test_query();
+    return check_report("test_routes");
+}
