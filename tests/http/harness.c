@@ -15,6 +15,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -713,7 +714,7 @@ typedef struct resp_box {
     upload_t up;
 } resp_box_t;
 
-static resp_t *resp_new(void)
+resp_t *h_resp_new(void)
 {
     resp_box_t *b = calloc(1, sizeof *b);
     return &b->r;
@@ -874,7 +875,7 @@ resp_t *h_req(gw_t *gw, const req_t *rq)
         gw->easy[rq->proto] = curl_easy_init();
     CURL *h = gw->easy[rq->proto];
     curl_easy_reset(h);
-    resp_t *r = resp_new();
+    resp_t *r = h_resp_new();
     struct curl_slist *hl = h_setup_easy(h, gw, rq, r);
     CURLcode rc = curl_easy_perform(h);
     h_complete(h, rq, r, rc);
@@ -914,7 +915,7 @@ resp_t **h_multi(gw_t *gw, const req_t *reqs, size_t n, int one_connection, size
         max_active = n;
     while (finished < n && h_ms_since(&t0) < timeout_ms) {
         while (next < n && active < max_active) {
-            rs[next] = resp_new();
+            rs[next] = h_resp_new();
             hs[next] = curl_easy_init();
             hls[next] = h_setup_easy(hs[next], gw, &reqs[next], rs[next]);
             curl_easy_setopt(hs[next], CURLOPT_PRIVATE, (void *)(uintptr_t)next);
@@ -943,7 +944,7 @@ resp_t **h_multi(gw_t *gw, const req_t *reqs, size_t n, int one_connection, size
     }
     for (size_t i = 0; i < n; i++) {
         if (rs[i] == NULL) { /* never started: out of time */
-            rs[i] = resp_new();
+            rs[i] = h_resp_new();
             snprintf(rs[i]->what, sizeof rs[i]->what, "%s %.200s (%s)", reqs[i].method ? reqs[i].method : "GET",
                      reqs[i].path, h_proto_name[reqs[i].proto]);
             snprintf(rs[i]->err, sizeof rs[i]->err, "not started within %ld ms", timeout_ms);
@@ -967,6 +968,49 @@ resp_t **h_multi(gw_t *gw, const req_t *reqs, size_t n, int one_connection, size
     free(done);
     free(codes);
     return rs;
+}
+
+int h_tcp_connect(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    if (fd < 0)
+        return -1;
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+const char *h_raw_exchange(int port, const char *data, size_t len, long timeout_ms)
+{
+    int fd = h_tcp_connect(port);
+    if (fd < 0)
+        return h_fmt("(connect failed: %s)", strerror(errno));
+    struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    size_t off = 0;
+    while (off < len) {
+        ssize_t k = send(fd, data + off, len - off, MSG_NOSIGNAL);
+        if (k <= 0)
+            break;
+        off += (size_t)k;
+    }
+    char *buf = malloc(65536 + 1);
+    size_t n = 0;
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    while (n < 65536 && h_ms_since(&t0) < timeout_ms) {
+        ssize_t k = recv(fd, buf + n, 65536 - n, 0);
+        if (k <= 0)
+            break;
+        n += (size_t)k;
+    }
+    buf[n] = '\0';
+    close(fd);
+    return h_keep(buf);
 }
 
 /* --- tokens ------------------------------------------------------------------------- */

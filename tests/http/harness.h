@@ -129,6 +129,8 @@ resp_t *h_req(gw_t *gw, const req_t *rq);
 resp_t *h_get(gw_t *gw, proto_t p, const char *path, const char *token);
 /* body NULL: no body; otherwise JSON with Content-Type: application/json. */
 resp_t *h_send(gw_t *gw, proto_t p, const char *method, const char *path, const char *token, const char *body);
+/* A new, empty answer for h_setup_easy (freed with resp_free). */
+resp_t *h_resp_new(void);
 void resp_free(resp_t *r);
 /* The first header of that name (case-insensitive), or NULL. */
 const char *resp_header(const resp_t *r, const char *name);
@@ -165,6 +167,12 @@ long h_jlen(const resp_t *r);
 /* Makes a self-signed P-256 certificate (cert.pem, key.pem) in a new temp folder; returns
  * the folder (kept), or NULL after recording a failure. */
 const char *h_make_cert(void);
+
+/* A TCP connection to 127.0.0.1:port (blocking), or -1. */
+int h_tcp_connect(int port);
+/* Sends len bytes on a new connection, then reads until the server closes it or
+ * timeout_ms pass; returns what was read (kept), NUL-terminated. */
+const char *h_raw_exchange(int port, const char *data, size_t len, long timeout_ms);
 
 /* --- tokens ------------------------------------------------------------------------- */
 

@@ -1,2 +1,357 @@
+/* test_concurrency: many requests at once. 120 streams multiplexed on one HTTP/2
+ * connection all succeed and all land; on a gateway with one thread and one database
+ * connection (every request pipelined on it), 400 interleaved requests of two users
+ * (create, list, get, invalid create, get of the other's task) each get an answer that
+ * belongs to the requester, and the counts are exact; clients that hang up mid-request,
+ * mid-query (HTTP/1.1 sockets closed, HTTP/2 streams reset), or dribble partial requests
+ * do not stop the gateway from serving, nor from shutting down cleanly. */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "harness.h"
-int main(int argc, char **argv) { h_init(argc, argv, "test_concurrency"); return h_finish(); }
+#include "pgadmin.h"
+
+static int starts_with(const char *s, const char *prefix)
+{
+    return s != NULL && strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static void test_many_streams(gw_t *g)
+{
+    enum { N = 120 };
+    h_section("%d concurrent streams on one HTTP/2 connection", N);
+    const char *user = h_uid("streams");
+    const char *tok = tok_user(user);
+    const char *base = h_fmt("/api/%s/tasks", user);
+    req_t rqs[N];
+    for (int i = 0; i < N; i++)
+        rqs[i] = (req_t){.method = "POST", .path = base, .token = tok, .proto = P_H2C,
+                         .body = h_fmt("{\"title\": \"stream %d\"}", i), .timeout_ms = 30000};
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    resp_t **rs = h_multi(g, rqs, N, 1, 0, 30000);
+    long ms = h_ms_since(&t0);
+    int created = 0, h2 = 0;
+    long connects = 0;
+    const resp_t *bad = NULL;
+    for (int i = 0; i < N; i++) {
+        if (rs[i]->status == 201 && json_is_object(rs[i]->json) && h_jstr(rs[i]->json, "title") &&
+            strcmp(h_jstr(rs[i]->json, "title"), h_fmt("stream %d", i)) == 0 && h_jstr(rs[i]->json, "user_id") &&
+            strcmp(h_jstr(rs[i]->json, "user_id"), user) == 0)
+            created++;
+        else if (bad == NULL)
+            bad = rs[i];
+        h2 += rs[i]->http_version == CURL_HTTP_VERSION_2_0;
+        connects += rs[i]->new_connects;
+    }
+    CHECK(created == N, "all %d creates answered 201 with their own task (%d did, in %ld ms)%s%s", N, created, ms,
+          bad ? "; e.g. " : "", bad ? resp_brief(bad) : "");
+    CHECK(h2 == N, "all %d came over HTTP/2 (%d did)", N, h2);
+    CHECK(connects == 1, "all %d shared one connection (%ld connections made)", N, connects);
+    for (int i = 0; i < N; i++)
+        resp_free(rs[i]);
+    free(rs);
+
+    resp_t *r = h_get(g, P_H2C, base, tok);
+    if (EXPECT_STATUS(r, 200) && CHECK(h_jlen(r) == N, "the list holds the %d tasks: %ld", N, h_jlen(r))) {
+        char seen[N] = {0};
+        size_t k;
+        json_t *t;
+        int ok = 1;
+        json_array_foreach(r->json, k, t)
+        {
+            int n = -1;
+            if (h_jstr(t, "title") && sscanf(h_jstr(t, "title"), "stream %d", &n) == 1 && n >= 0 && n < N && !seen[n])
+                seen[n] = 1;
+            else
+                ok = 0;
+        }
+        CHECK(ok, "each of the %d titles is there once", N);
+    }
+    resp_free(r);
+}
+
+enum { K_CREATE, K_LIST, K_GET, K_INVALID, K_OTHERS, K_COUNT };
+static const char *const kind_name[K_COUNT] = {"create", "list", "get", "invalid create", "get of the other's task"};
+
+/* Checks one answer of the interleaved batch; returns NULL when right, else why. */
+static const char *judge(int kind, const resp_t *r, const char *user, long long want_id)
+{
+    switch (kind) {
+    case K_CREATE:
+        if (r->status != 201 || !starts_with(h_jstr(r->json, "user_id"), user) || strcmp(h_jstr(r->json, "user_id"), user) != 0 ||
+            !starts_with(h_jstr(r->json, "title"), user))
+            return "a create must answer 201 with the requester's task";
+        return NULL;
+    case K_LIST: {
+        if (r->status != 200 || !json_is_array(r->json))
+            return "a list must answer 200 with an array";
+        size_t i;
+        json_t *t;
+        json_array_foreach(r->json, i, t) if (h_jstr(t, "user_id") == NULL || strcmp(h_jstr(t, "user_id"), user) != 0 ||
+                                              !starts_with(h_jstr(t, "title"), user)) return "a list holds another user's task";
+        return NULL;
+    }
+    case K_GET:
+        if (r->status != 200 || h_jstr(r->json, "user_id") == NULL || strcmp(h_jstr(r->json, "user_id"), user) != 0 ||
+            json_integer_value(json_object_get(r->json, "id")) != want_id)
+            return "a get must answer 200 with the requested task of the requester";
+        return NULL;
+    case K_INVALID:
+        if (r->status != 422 || !h_jstr(r->json, "code") || strcmp(h_jstr(r->json, "code"), "validation_failed") != 0)
+            return "an invalid create must answer 422 validation_failed";
+        return NULL;
+    default:
+        if (r->status != 404 || !h_jstr(r->json, "code") || strcmp(h_jstr(r->json, "code"), "not_found") != 0)
+            return "a get of the other's task must answer 404 not_found";
+        return NULL;
+    }
+}
+
+static void test_no_user_leak(gw_t *g, PGconn *db)
+{
+    enum { N = 400, SEED = 3 };
+    h_section("one thread, one database connection: %d interleaved requests of two users", N);
+    const char *users[2] = {h_uid("leak-a"), h_uid("leak-b")};
+    const char *toks[2] = {tok_user(users[0]), tok_user(users[1])};
+    const char *bases[2] = {h_fmt("/api/%s/tasks", users[0]), h_fmt("/api/%s/tasks", users[1])};
+    long long ids[2][SEED] = {{0}};
+    for (int u = 0; u < 2; u++)
+        for (int k = 0; k < SEED; k++) {
+            resp_t *r = h_send(g, P_H1, "POST", bases[u], toks[u], h_fmt("{\"title\": \"%s seed %d\"}", users[u], k));
+            if (EXPECT_STATUS(r, 201))
+                ids[u][k] = json_integer_value(json_object_get(r->json, "id"));
+            resp_free(r);
+        }
+    req_t *rqs = calloc(N, sizeof *rqs);
+    int *kinds = calloc(N, sizeof *kinds);
+    long long *want = calloc(N, sizeof *want);
+    for (int i = 0; i < N; i++) {
+        int u = i % 2, kind = (i / 2) % K_COUNT;
+        kinds[i] = kind;
+        rqs[i] = (req_t){.token = toks[u], .proto = i < 300 ? P_H2C : P_H1, .timeout_ms = 30000, .raw = 1};
+        switch (kind) {
+        case K_CREATE:
+            rqs[i].method = "POST";
+            rqs[i].path = bases[u];
+            rqs[i].body = h_fmt("{\"title\": \"%s req %d\", \"description\": \"for %s\"}", users[u], i, users[u]);
+            break;
+        case K_LIST:
+            rqs[i].method = "GET";
+            rqs[i].path = bases[u];
+            break;
+        case K_GET:
+            want[i] = ids[u][(i / 10) % SEED];
+            rqs[i].method = "GET";
+            rqs[i].path = h_fmt("%s/%lld", bases[u], want[i]);
+            break;
+        case K_INVALID:
+            rqs[i].method = "POST";
+            rqs[i].path = bases[u];
+            rqs[i].body = "{\"title\": \"   \"}";
+            break;
+        default:
+            rqs[i].method = "GET";
+            rqs[i].path = h_fmt("%s/%lld", bases[u], ids[1 - u][(i / 10) % SEED]);
+            break;
+        }
+    }
+    /* 300 streams on one HTTP/2 connection, then 100 over several HTTP/1.1 connections at once. */
+    resp_t **h2 = h_multi(g, rqs, 300, 1, 100, 30000);
+    resp_t **h1 = h_multi(g, rqs + 300, N - 300, 0, 8, 30000);
+    int wrong[K_COUNT] = {0}, total[K_COUNT] = {0}, creates[2] = {0};
+    const char *first_wrong[K_COUNT] = {0};
+    for (int i = 0; i < N; i++) {
+        resp_t *r = i < 300 ? h2[i] : h1[i - 300];
+        int u = i % 2;
+        const char *why = judge(kinds[i], r, users[u], want[i]);
+        total[kinds[i]]++;
+        if (why) {
+            wrong[kinds[i]]++;
+            if (!first_wrong[kinds[i]])
+                first_wrong[kinds[i]] = h_fmt("%s: %s (as %s)", why, resp_brief(r), users[u]);
+        } else if (kinds[i] == K_CREATE) {
+            creates[u]++;
+        }
+        resp_free(r);
+    }
+    free(h2);
+    free(h1);
+    for (int k = 0; k < K_COUNT; k++)
+        CHECK(wrong[k] == 0, "every %s answer belongs to the requester and is right (%d of %d wrong)%s%s", kind_name[k], wrong[k],
+              total[k], first_wrong[k] ? "; first: " : "", first_wrong[k] ? first_wrong[k] : "");
+    for (int u = 0; u < 2; u++) {
+        resp_t *r = h_get(g, P_H1, bases[u], toks[u]);
+        long want_n = SEED + creates[u];
+        (void)(EXPECT_STATUS(r, 200) &&
+            CHECK(h_jlen(r) == want_n, "%s ends with exactly %ld tasks (%ld)", users[u], want_n, h_jlen(r)));
+        resp_free(r);
+        CHECK(pg_number(db, "select count(*) from todo.tasks where user_id = $1", users[u], NULL) == want_n,
+              "the database holds exactly %ld tasks of %s", want_n, users[u]);
+        CHECK(pg_number(db, "select count(*) from todo.tasks where user_id = $1 and title not like $1 || '%'", users[u], NULL) == 0,
+              "no task of %s carries another user's title", users[u]);
+    }
+    free(rqs);
+    free(kinds);
+    free(want);
+}
+
+/* Starts n HTTP/2 streams on one connection, drives them for ms, then drops them all
+ * (each stream reset, then the connection closed). */
+static void reset_streams(gw_t *g, int n, const char *path, const char *token, long ms)
+{
+    CURLM *m = curl_multi_init();
+    curl_multi_setopt(m, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+    curl_multi_setopt(m, CURLMOPT_MAX_HOST_CONNECTIONS, 1L);
+    CURL **hs = calloc((size_t)n, sizeof *hs);
+    resp_t **rs = calloc((size_t)n, sizeof *rs);
+    struct curl_slist **hl = calloc((size_t)n, sizeof *hl);
+    req_t rq = {.method = "GET", .path = path, .token = token, .proto = P_H2C, .raw = 1};
+    for (int i = 0; i < n; i++) {
+        hs[i] = curl_easy_init();
+        rs[i] = h_resp_new();
+        hl[i] = h_setup_easy(hs[i], g, &rq, rs[i]);
+        curl_multi_add_handle(m, hs[i]);
+    }
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    while (h_ms_since(&t0) < ms) {
+        int running;
+        curl_multi_perform(m, &running);
+        curl_multi_poll(m, NULL, 0, 10, NULL);
+    }
+    for (int i = 0; i < n; i++) {
+        curl_multi_remove_handle(m, hs[i]);
+        curl_easy_cleanup(hs[i]);
+        curl_slist_free_all(hl[i]);
+        resp_free(rs[i]);
+    }
+    curl_multi_cleanup(m);
+    free(hs);
+    free(rs);
+    free(hl);
+}
+
+static void test_disconnects(gw_t *g, PGconn *db)
+{
+    const char *user = h_uid("gone");
+    const char *tok = tok_user(user);
+    const char *base = h_fmt("/api/%s/tasks", user);
+    const char *body = "{\"title\": \"abandoned\"}";
+    const char *post = h_fmt("POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n"
+                             "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
+                             base, tok, strlen(body), body);
+    const char *partial = h_fmt("POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n"
+                                "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"title\": ",
+                                base, tok);
+    const char *get = h_fmt("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n\r\n", base, tok);
+    const char *h2_preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+    h_section("clients hanging up mid-request (HTTP/1.1 sockets)");
+    const char *const sends[] = {post, partial, get, h2_preface, "GET /heal"};
+    for (int i = 0; i < 200; i++) {
+        const char *s = sends[i % 5];
+        int fd = h_tcp_connect(g->port);
+        if (fd < 0)
+            continue;
+        size_t len = strlen(s);
+        if (i % 7 == 3)
+            len /= 2; /* hang up in the middle of the headers */
+        if (send(fd, s, len, MSG_NOSIGNAL) < 0) { /* nothing: the point is hanging up */
+        }
+        close(fd);
+    }
+    resp_t *r = h_get(g, P_H1, "/healthz", NULL);
+    EXPECT_STATUS(r, 200);
+    resp_free(r);
+    r = h_get(g, P_H2C, base, tok);
+    EXPECT_STATUS(r, 200);
+    resp_free(r);
+
+    h_section("clients hanging up while their query is in flight");
+    if (db != NULL && pg_run(db, "begin", NULL, NULL) && pg_run(db, "lock table todo.tasks in access exclusive mode", NULL, NULL)) {
+        int fds[40];
+        for (int i = 0; i < 40; i++) {
+            fds[i] = h_tcp_connect(g->port);
+            const char *s = i % 2 ? get : post;
+            if (fds[i] >= 0 && send(fds[i], s, strlen(s), MSG_NOSIGNAL) < 0) {
+            }
+        }
+        h_sleep_ms(200); /* the requests reach the gateway and wait on the lock */
+        for (int i = 0; i < 40; i++)
+            if (fds[i] >= 0)
+                close(fds[i]);
+        reset_streams(g, 40, base, tok, 300); /* HTTP/2 streams reset while their queries wait */
+        h_sleep_ms(100);
+        pg_run(db, "rollback", NULL, NULL);
+    }
+    r = h_get(g, P_H2C, base, tok);
+    EXPECT_STATUS(r, 200);
+    resp_free(r);
+    r = h_send(g, P_H1, "POST", base, tok, "{\"title\": \"after the hang-ups\"}");
+    (void)(EXPECT_STATUS(r, 201) && EXPECT_JSTR(r, r->json, "user_id", user));
+    resp_free(r);
+
+    h_section("HTTP/2 streams opened and reset in bursts");
+    for (int round = 0; round < 3; round++)
+        reset_streams(g, 100, base, tok, 20);
+    r = h_get(g, P_H2C, "/healthz", NULL);
+    EXPECT_STATUS(r, 200);
+    resp_free(r);
+
+    h_section("slow clients do not block the event loop");
+    int slow[20];
+    for (int i = 0; i < 20; i++) {
+        slow[i] = h_tcp_connect(g->port);
+        const char *s = i % 2 ? "GET /healthz HTTP/1.1\r\nHo" : partial;
+        if (slow[i] >= 0 && send(slow[i], s, strlen(s), MSG_NOSIGNAL) < 0) {
+        }
+    }
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    req_t rq = {.method = "GET", .path = base, .token = tok, .proto = P_H1, .timeout_ms = 3000};
+    r = h_req(g, &rq);
+    CHECK(r->status == 200 && h_ms_since(&t0) < 3000, "a request is served while 20 clients dribble (%ld ms): %s",
+          h_ms_since(&t0), resp_brief(r));
+    resp_free(r);
+    for (int i = 0; i < 20; i++)
+        if (slow[i] >= 0)
+            close(slow[i]);
+
+    h_section("both users still get only their own after the disconnects");
+    const char *other = h_uid("after");
+    const char *otok = tok_user(other);
+    r = h_send(g, P_H2C, "POST", h_fmt("/api/%s/tasks", other), otok, "{\"title\": \"after\"}");
+    (void)(EXPECT_STATUS(r, 201) && EXPECT_JSTR(r, r->json, "user_id", other));
+    resp_free(r);
+    r = h_get(g, P_H2C, h_fmt("/api/%s/tasks", other), otok);
+    (void)(EXPECT_STATUS(r, 200) && CHECK(h_jlen(r) == 1, "the new user sees exactly one task: %s", resp_brief(r)));
+    resp_free(r);
+}
+
+int main(int argc, char **argv)
+{
+    h_init(argc, argv, "test_concurrency");
+    gw_t g;
+    if (gw_start(&g, NULL) == 0) {
+        test_many_streams(&g);
+        h_section("shutdown");
+        gw_stop(&g);
+    }
+    PGconn *db = pg_admin();
+    const char *const one[] = {"GATEWAY_THREADS=1", "DB_POOL_SIZE=1", NULL};
+    if (gw_start(&g, one) == 0) {
+        test_no_user_leak(&g, db);
+        test_disconnects(&g, db);
+        h_section("shutdown (one thread, one connection)");
+        gw_stop(&g);
+    }
+    if (db)
+        PQfinish(db);
+    return h_finish();
+}
