@@ -7,10 +7,12 @@ create function todo.current_user_id() returns text
     language sql stable parallel safe
     as $$ select nullif(current_setting('app.user_id', true), '') $$;
 
--- Trims surrounding whitespace, Unicode spaces included (what Python's str.strip() removes).
+-- Trims surrounding whitespace, Unicode spaces included: what Python's str.strip() removes
+-- (\s alone misses U+001C..U+001F, U+0085, U+00A0 and U+202F, so they are listed), and a
+-- stray byte-order mark (U+FEFF).
 create function todo.trim_ws(s text) returns text
     language sql immutable strict parallel safe
-    as $$ select regexp_replace(s, '^[\s\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+|[\s\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+$', '', 'g') $$;
+    as $$ select regexp_replace(s, '^[\s\u001c-\u001f\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+|[\s\u001c-\u001f\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+$', '', 'g') $$;
 
 create table todo.tasks (
     id          bigint generated always as identity primary key,

@@ -1,0 +1,312 @@
+-- The shape of the database: tables, row-level security, policies, indexes, constraints,
+-- the api functions' signatures and who may call them. Catalog checks, run as postgres;
+-- what the rules do to real users is the business of the files after this one.
+BEGIN;
+SELECT plan(132);
+
+-- tables and columns ---------------------------------------------------------------------
+
+SELECT has_schema('todo', 'the private schema todo exists');
+SELECT has_schema('api', 'the exposed schema api exists');
+SELECT tables_are('todo', ARRAY['tasks', 'users', 'revocations'],
+                  'schema todo holds exactly tasks, users and revocations');
+SELECT tables_are('api', ARRAY[]::name[], 'schema api holds no table, only functions');
+
+SELECT columns_are('todo', 'tasks',
+                   ARRAY['id', 'user_id', 'title', 'description', 'completed', 'created_at', 'updated_at'],
+                   'todo.tasks has exactly the columns of a task');
+SELECT col_type_is('todo', 'tasks', 'id', 'bigint', 'a task id is a bigint');
+SELECT col_type_is('todo', 'tasks', 'user_id', 'text', 'a task''s user_id is text (Better Auth ids are strings)');
+SELECT col_type_is('todo', 'tasks', 'title', 'text', 'a task title is text');
+SELECT col_type_is('todo', 'tasks', 'description', 'text', 'a task description is text');
+SELECT col_type_is('todo', 'tasks', 'completed', 'boolean', 'a task''s completed flag is a boolean');
+SELECT col_type_is('todo', 'tasks', 'created_at', 'timestamp with time zone', 'a task''s created_at is a timestamptz');
+SELECT col_type_is('todo', 'tasks', 'updated_at', 'timestamp with time zone', 'a task''s updated_at is a timestamptz');
+SELECT col_is_pk('todo', 'tasks', 'id', 'todo.tasks is keyed by id');
+SELECT col_not_null('todo', 'tasks', 'user_id', 'every task belongs to a user');
+SELECT col_not_null('todo', 'tasks', 'title', 'every task has a title');
+SELECT col_is_null('todo', 'tasks', 'description', 'a task''s description may be null');
+SELECT col_not_null('todo', 'tasks', 'completed', 'a task is completed or not, never null');
+
+SELECT columns_are('todo', 'users', ARRAY['id', 'email', 'name', 'password_hash', 'created_at'],
+                   'todo.users has exactly the columns of an account');
+SELECT col_type_is('todo', 'users', 'id', 'text', 'an account id is text');
+SELECT col_type_is('todo', 'users', 'email', 'text', 'an account email is text');
+SELECT col_type_is('todo', 'users', 'name', 'text', 'an account name is text');
+SELECT col_type_is('todo', 'users', 'password_hash', 'text', 'an account''s password hash is text');
+SELECT col_type_is('todo', 'users', 'created_at', 'timestamp with time zone', 'an account''s created_at is a timestamptz');
+SELECT col_is_pk('todo', 'users', 'id', 'todo.users is keyed by id');
+
+SELECT columns_are('todo', 'revocations', ARRAY['user_id', 'tokens_valid_after'],
+                   'todo.revocations has exactly user_id and tokens_valid_after');
+SELECT col_type_is('todo', 'revocations', 'user_id', 'text', 'a revocation''s user_id is text');
+SELECT col_type_is('todo', 'revocations', 'tokens_valid_after', 'timestamp with time zone',
+                   'a revocation''s tokens_valid_after is a timestamptz');
+SELECT col_is_pk('todo', 'revocations', 'user_id', 'todo.revocations holds one row per user');
+
+-- row-level security: enabled AND forced (forced binds the owner, todo_owner, too) -----
+
+SELECT ok((SELECT relrowsecurity FROM pg_class WHERE oid = 'todo.tasks'::regclass),
+          'row-level security is enabled on todo.tasks');
+SELECT ok((SELECT relforcerowsecurity FROM pg_class WHERE oid = 'todo.tasks'::regclass),
+          'row-level security is forced on todo.tasks');
+SELECT ok((SELECT relrowsecurity FROM pg_class WHERE oid = 'todo.users'::regclass),
+          'row-level security is enabled on todo.users');
+SELECT ok((SELECT relforcerowsecurity FROM pg_class WHERE oid = 'todo.users'::regclass),
+          'row-level security is forced on todo.users');
+SELECT ok((SELECT relrowsecurity FROM pg_class WHERE oid = 'todo.revocations'::regclass),
+          'row-level security is enabled on todo.revocations');
+SELECT ok((SELECT relforcerowsecurity FROM pg_class WHERE oid = 'todo.revocations'::regclass),
+          'row-level security is forced on todo.revocations');
+SELECT is_empty($$SELECT c.relname FROM pg_class c
+                   WHERE c.relnamespace = 'todo'::regnamespace AND c.relkind IN ('r', 'p')
+                     AND NOT (c.relrowsecurity AND c.relforcerowsecurity)$$,
+                'no table of schema todo, present or future, goes without enabled and forced row-level security');
+
+-- policies: one per command, named as sentences ------------------------------------------
+
+SELECT policies_are('todo', 'tasks', ARRAY[
+    'users see their own tasks', 'users add tasks only for themselves', 'users change only their own tasks',
+    'users delete only their own tasks', 'admins read every task'], 'todo.tasks has exactly its five policies');
+SELECT policy_cmd_is('todo', 'tasks', 'users see their own tasks', 'select',
+                     'users see their own tasks applies to SELECT');
+SELECT policy_roles_are('todo', 'tasks', 'users see their own tasks', ARRAY['todo_gateway', 'todo_admin'],
+                        'users see their own tasks binds todo_gateway and todo_admin');
+SELECT policy_cmd_is('todo', 'tasks', 'users add tasks only for themselves', 'insert',
+                     'users add tasks only for themselves applies to INSERT');
+SELECT policy_roles_are('todo', 'tasks', 'users add tasks only for themselves', ARRAY['todo_gateway', 'todo_admin'],
+                        'users add tasks only for themselves binds todo_gateway and todo_admin');
+SELECT policy_cmd_is('todo', 'tasks', 'users change only their own tasks', 'update',
+                     'users change only their own tasks applies to UPDATE');
+SELECT policy_roles_are('todo', 'tasks', 'users change only their own tasks', ARRAY['todo_gateway', 'todo_admin'],
+                        'users change only their own tasks binds todo_gateway and todo_admin');
+SELECT policy_cmd_is('todo', 'tasks', 'users delete only their own tasks', 'delete',
+                     'users delete only their own tasks applies to DELETE');
+SELECT policy_roles_are('todo', 'tasks', 'users delete only their own tasks', ARRAY['todo_gateway', 'todo_admin'],
+                        'users delete only their own tasks binds todo_gateway and todo_admin');
+SELECT policy_cmd_is('todo', 'tasks', 'admins read every task', 'select',
+                     'admins read every task applies to SELECT only');
+SELECT policy_roles_are('todo', 'tasks', 'admins read every task', ARRAY['todo_admin'],
+                        'admins read every task binds todo_admin alone, never the gateway');
+
+SELECT policies_are('todo', 'users', ARRAY[
+    'users see their own account', 'admins read every account', 'the account functions look up any account',
+    'the account functions create accounts'], 'todo.users has exactly its four policies');
+SELECT policy_cmd_is('todo', 'users', 'users see their own account', 'select',
+                     'users see their own account applies to SELECT');
+SELECT policy_roles_are('todo', 'users', 'users see their own account', ARRAY['todo_gateway', 'todo_admin'],
+                        'users see their own account binds todo_gateway and todo_admin');
+SELECT policy_cmd_is('todo', 'users', 'admins read every account', 'select',
+                     'admins read every account applies to SELECT');
+SELECT policy_roles_are('todo', 'users', 'admins read every account', ARRAY['todo_admin'],
+                        'admins read every account binds todo_admin alone');
+SELECT policy_cmd_is('todo', 'users', 'the account functions look up any account', 'select',
+                     'the account functions look up any account applies to SELECT');
+SELECT policy_roles_are('todo', 'users', 'the account functions look up any account', ARRAY['todo_owner'],
+                        'the account functions look up any account binds todo_owner alone');
+SELECT policy_cmd_is('todo', 'users', 'the account functions create accounts', 'insert',
+                     'the account functions create accounts applies to INSERT');
+SELECT policy_roles_are('todo', 'users', 'the account functions create accounts', ARRAY['todo_owner'],
+                        'the account functions create accounts binds todo_owner alone');
+
+SELECT policies_are('todo', 'revocations', ARRAY[
+    'users see their own revocation', 'users revoke only their own tokens', 'users move only their own revocation',
+    'the account functions read any revocation'], 'todo.revocations has exactly its four policies');
+SELECT policy_cmd_is('todo', 'revocations', 'users see their own revocation', 'select',
+                     'users see their own revocation applies to SELECT');
+SELECT policy_roles_are('todo', 'revocations', 'users see their own revocation', ARRAY['todo_gateway', 'todo_admin'],
+                        'users see their own revocation binds todo_gateway and todo_admin');
+SELECT policy_cmd_is('todo', 'revocations', 'users revoke only their own tokens', 'insert',
+                     'users revoke only their own tokens applies to INSERT');
+SELECT policy_roles_are('todo', 'revocations', 'users revoke only their own tokens', ARRAY['todo_gateway', 'todo_admin'],
+                        'users revoke only their own tokens binds todo_gateway and todo_admin');
+SELECT policy_cmd_is('todo', 'revocations', 'users move only their own revocation', 'update',
+                     'users move only their own revocation applies to UPDATE');
+SELECT policy_roles_are('todo', 'revocations', 'users move only their own revocation', ARRAY['todo_gateway', 'todo_admin'],
+                        'users move only their own revocation binds todo_gateway and todo_admin');
+SELECT policy_cmd_is('todo', 'revocations', 'the account functions read any revocation', 'select',
+                     'the account functions read any revocation applies to SELECT');
+SELECT policy_roles_are('todo', 'revocations', 'the account functions read any revocation', ARRAY['todo_owner'],
+                        'the account functions read any revocation binds todo_owner alone');
+
+SELECT is_empty($$SELECT polrelid::regclass, polname FROM pg_policy
+                   WHERE polcmd = '*' AND polrelid::regclass::text LIKE 'todo.%'$$,
+                'no policy in schema todo is FOR ALL: one policy per command');
+SELECT is_empty($$SELECT polrelid::regclass, polname FROM pg_policy
+                   WHERE polrelid::regclass::text LIKE 'todo.%'
+                     AND (coalesce(pg_get_expr(polqual, polrelid), '') || coalesce(pg_get_expr(polwithcheck, polrelid), ''))
+                         ~ '(?<!SELECT )todo\.current_user_id\(\)'$$,
+                'every policy compares against (select todo.current_user_id()), evaluated once per query');
+SELECT is_empty($$SELECT polrelid::regclass, polname FROM pg_policy
+                   WHERE polrelid::regclass::text LIKE 'todo.%' AND 0::oid = ANY (polroles)$$,
+                'no policy in schema todo applies to PUBLIC');
+
+-- indexes and named CHECK constraints ----------------------------------------------------
+
+SELECT has_index('todo', 'tasks', 'tasks_user_id_created_at_idx', ARRAY['user_id', 'created_at', 'id'],
+                 'todo.tasks has an index on (user_id, created_at, id) for the list query');
+SELECT ok(EXISTS (SELECT FROM pg_index i
+                   WHERE i.indrelid = 'todo.tasks'::regclass
+                     AND i.indkey[0] = (SELECT attnum FROM pg_attribute
+                                         WHERE attrelid = 'todo.tasks'::regclass AND attname = 'user_id')),
+          'todo.tasks has an index led by user_id');
+SELECT has_index('todo', 'users', 'users_email_key', 'lower(email)',
+                 'todo.users has an index on lower(email)');
+SELECT index_is_unique('todo', 'users', 'users_email_key', 'emails are unique regardless of case');
+
+SELECT results_eq($$SELECT conname::text COLLATE "default" FROM pg_constraint
+                    WHERE conrelid = 'todo.tasks'::regclass AND contype = 'c' ORDER BY 1$$,
+                  ARRAY['tasks_description_length', 'tasks_title_length', 'tasks_user_id_valid'],
+                  'todo.tasks carries the named CHECK constraints tasks_title_length, tasks_description_length '
+                  'and tasks_user_id_valid');
+SELECT results_eq($$SELECT conname::text COLLATE "default" FROM pg_constraint
+                    WHERE conrelid = 'todo.users'::regclass AND contype = 'c' ORDER BY 1$$,
+                  ARRAY['users_email_valid', 'users_id_valid', 'users_name_length', 'users_password_hash_is_bcrypt'],
+                  'todo.users carries its named CHECK constraints, the bcrypt one among them');
+SELECT has_trigger('todo', 'tasks', 'tasks_touch', 'todo.tasks has the tasks_touch trigger');
+SELECT trigger_is('todo', 'tasks', 'tasks_touch', 'todo', 'tasks_touch',
+                  'the tasks_touch trigger runs todo.tasks_touch()');
+
+-- the api functions: names, signatures, return types -------------------------------------
+
+SELECT functions_are('api', ARRAY[
+    'begin_request', 'create_task', 'delete_task', 'get_task', 'list_tasks', 'login', 'logout', 'me',
+    'patch_task', 'register', 'set_task_completion', 'update_task'],
+    'schema api holds exactly the twelve api functions');
+SELECT results_eq(
+    $$SELECT p.oid::regprocedure::text, pg_get_function_arguments(p.oid), pg_get_function_result(p.oid)
+        FROM pg_proc p WHERE p.pronamespace = 'api'::regnamespace ORDER BY 1$$,
+    $$VALUES
+      ('api.begin_request(text,bigint)', 'user_id text, issued_at bigint DEFAULT NULL::bigint', 'void'),
+      ('api.create_task(json)', 'body json', 'json'),
+      ('api.delete_task(bigint)', 'id bigint', 'json'),
+      ('api.get_task(bigint)', 'id bigint', 'json'),
+      ('api.list_tasks(text,text,text,text,text,text)',
+       'status text DEFAULT NULL::text, sort text DEFAULT NULL::text, "order" text DEFAULT NULL::text, '
+       'q text DEFAULT NULL::text, "limit" text DEFAULT NULL::text, "offset" text DEFAULT NULL::text', 'json'),
+      ('api.login(json)', 'body json', 'json'),
+      ('api.logout()', '', 'json'),
+      ('api.me()', '', 'json'),
+      ('api.patch_task(bigint,json)', 'id bigint, body json', 'json'),
+      ('api.register(json)', 'body json', 'json'),
+      ('api.set_task_completion(bigint,json)', 'id bigint, body json DEFAULT NULL::json', 'json'),
+      ('api.update_task(bigint,json)', 'id bigint, body json', 'json')$$,
+    'every api function has the exact signature the gateway calls: argument names, types, defaults and result');
+SELECT function_returns('api', 'begin_request', ARRAY['text', 'bigint'], 'void', 'api.begin_request(text, bigint) returns void');
+SELECT function_returns('api', 'create_task', ARRAY['json'], 'json', 'api.create_task(json) returns json');
+SELECT function_returns('api', 'delete_task', ARRAY['bigint'], 'json', 'api.delete_task(bigint) returns json');
+SELECT function_returns('api', 'get_task', ARRAY['bigint'], 'json', 'api.get_task(bigint) returns json');
+SELECT function_returns('api', 'list_tasks', ARRAY['text', 'text', 'text', 'text', 'text', 'text'], 'json',
+                        'api.list_tasks(text x 6) returns json');
+SELECT function_returns('api', 'login', ARRAY['json'], 'json', 'api.login(json) returns json');
+SELECT function_returns('api', 'logout', ARRAY[]::name[], 'json', 'api.logout() returns json');
+SELECT function_returns('api', 'me', ARRAY[]::name[], 'json', 'api.me() returns json');
+SELECT function_returns('api', 'patch_task', ARRAY['bigint', 'json'], 'json', 'api.patch_task(bigint, json) returns json');
+SELECT function_returns('api', 'register', ARRAY['json'], 'json', 'api.register(json) returns json');
+SELECT function_returns('api', 'set_task_completion', ARRAY['bigint', 'json'], 'json',
+                        'api.set_task_completion(bigint, json) returns json');
+SELECT function_returns('api', 'update_task', ARRAY['bigint', 'json'], 'json', 'api.update_task(bigint, json) returns json');
+
+-- SECURITY DEFINER: only the two account functions, each with a pinned search_path --------
+
+SELECT is_definer('api', 'login', ARRAY['json'], 'api.login is SECURITY DEFINER (it reads password hashes)');
+SELECT is_definer('api', 'register', ARRAY['json'], 'api.register is SECURITY DEFINER (it writes password hashes)');
+SELECT results_eq($$SELECT p.oid::regprocedure::text FROM pg_proc p
+                    WHERE p.pronamespace IN ('api'::regnamespace, 'todo'::regnamespace) AND p.prosecdef ORDER BY 1$$,
+                  ARRAY['api.login(json)', 'api.register(json)'],
+                  'api.login and api.register are the only SECURITY DEFINER functions in schemas api and todo');
+SELECT is_empty($$SELECT p.oid::regprocedure FROM pg_proc p
+                   WHERE p.pronamespace IN ('api'::regnamespace, 'todo'::regnamespace) AND p.prosecdef
+                     AND NOT EXISTS (SELECT FROM unnest(p.proconfig) c WHERE c LIKE 'search_path=%')$$,
+                'every SECURITY DEFINER function in schemas api and todo pins its search_path');
+SELECT is_empty($$SELECT p.oid::regprocedure FROM pg_proc p
+                   WHERE p.pronamespace = 'api'::regnamespace
+                     AND NOT ('search_path=""' = ANY (coalesce(p.proconfig, '{}')))$$,
+                'every api function runs with search_path = '''' and qualified names');
+
+-- who may execute what ------------------------------------------------------------------
+
+SELECT function_privs_are('api', 'begin_request', ARRAY['text', 'bigint'], 'todo_gateway', ARRAY['EXECUTE'],
+                          'todo_gateway may execute api.begin_request');
+SELECT function_privs_are('api', 'begin_request', ARRAY['text', 'bigint'], 'todo_admin', ARRAY['EXECUTE'],
+                          'todo_admin may execute api.begin_request');
+SELECT function_privs_are('api', 'begin_request', ARRAY['text', 'bigint'], 'public', ARRAY[]::name[],
+                          'PUBLIC may not execute api.begin_request');
+SELECT function_privs_are('api', 'create_task', ARRAY['json'], 'todo_gateway', ARRAY['EXECUTE'],
+                          'todo_gateway may execute api.create_task');
+SELECT function_privs_are('api', 'create_task', ARRAY['json'], 'todo_admin', ARRAY['EXECUTE'],
+                          'todo_admin may execute api.create_task');
+SELECT function_privs_are('api', 'create_task', ARRAY['json'], 'public', ARRAY[]::name[],
+                          'PUBLIC may not execute api.create_task');
+SELECT function_privs_are('api', 'delete_task', ARRAY['bigint'], 'todo_gateway', ARRAY['EXECUTE'],
+                          'todo_gateway may execute api.delete_task');
+SELECT function_privs_are('api', 'delete_task', ARRAY['bigint'], 'todo_admin', ARRAY['EXECUTE'],
+                          'todo_admin may execute api.delete_task');
+SELECT function_privs_are('api', 'delete_task', ARRAY['bigint'], 'public', ARRAY[]::name[],
+                          'PUBLIC may not execute api.delete_task');
+SELECT function_privs_are('api', 'get_task', ARRAY['bigint'], 'todo_gateway', ARRAY['EXECUTE'],
+                          'todo_gateway may execute api.get_task');
+SELECT function_privs_are('api', 'get_task', ARRAY['bigint'], 'todo_admin', ARRAY['EXECUTE'],
+                          'todo_admin may execute api.get_task');
+SELECT function_privs_are('api', 'get_task', ARRAY['bigint'], 'public', ARRAY[]::name[],
+                          'PUBLIC may not execute api.get_task');
+SELECT function_privs_are('api', 'list_tasks', ARRAY['text', 'text', 'text', 'text', 'text', 'text'], 'todo_gateway',
+                          ARRAY['EXECUTE'], 'todo_gateway may execute api.list_tasks');
+SELECT function_privs_are('api', 'list_tasks', ARRAY['text', 'text', 'text', 'text', 'text', 'text'], 'todo_admin',
+                          ARRAY['EXECUTE'], 'todo_admin may execute api.list_tasks');
+SELECT function_privs_are('api', 'list_tasks', ARRAY['text', 'text', 'text', 'text', 'text', 'text'], 'public',
+                          ARRAY[]::name[], 'PUBLIC may not execute api.list_tasks');
+SELECT function_privs_are('api', 'login', ARRAY['json'], 'todo_gateway', ARRAY['EXECUTE'],
+                          'todo_gateway may execute api.login');
+SELECT function_privs_are('api', 'login', ARRAY['json'], 'todo_admin', ARRAY['EXECUTE'],
+                          'todo_admin may execute api.login');
+SELECT function_privs_are('api', 'login', ARRAY['json'], 'public', ARRAY[]::name[],
+                          'PUBLIC may not execute api.login');
+SELECT function_privs_are('api', 'logout', ARRAY[]::name[], 'todo_gateway', ARRAY['EXECUTE'],
+                          'todo_gateway may execute api.logout');
+SELECT function_privs_are('api', 'logout', ARRAY[]::name[], 'todo_admin', ARRAY['EXECUTE'],
+                          'todo_admin may execute api.logout');
+SELECT function_privs_are('api', 'logout', ARRAY[]::name[], 'public', ARRAY[]::name[],
+                          'PUBLIC may not execute api.logout');
+SELECT function_privs_are('api', 'me', ARRAY[]::name[], 'todo_gateway', ARRAY['EXECUTE'],
+                          'todo_gateway may execute api.me');
+SELECT function_privs_are('api', 'me', ARRAY[]::name[], 'todo_admin', ARRAY['EXECUTE'],
+                          'todo_admin may execute api.me');
+SELECT function_privs_are('api', 'me', ARRAY[]::name[], 'public', ARRAY[]::name[],
+                          'PUBLIC may not execute api.me');
+SELECT function_privs_are('api', 'patch_task', ARRAY['bigint', 'json'], 'todo_gateway', ARRAY['EXECUTE'],
+                          'todo_gateway may execute api.patch_task');
+SELECT function_privs_are('api', 'patch_task', ARRAY['bigint', 'json'], 'todo_admin', ARRAY['EXECUTE'],
+                          'todo_admin may execute api.patch_task');
+SELECT function_privs_are('api', 'patch_task', ARRAY['bigint', 'json'], 'public', ARRAY[]::name[],
+                          'PUBLIC may not execute api.patch_task');
+SELECT function_privs_are('api', 'register', ARRAY['json'], 'todo_gateway', ARRAY['EXECUTE'],
+                          'todo_gateway may execute api.register');
+SELECT function_privs_are('api', 'register', ARRAY['json'], 'todo_admin', ARRAY['EXECUTE'],
+                          'todo_admin may execute api.register');
+SELECT function_privs_are('api', 'register', ARRAY['json'], 'public', ARRAY[]::name[],
+                          'PUBLIC may not execute api.register');
+SELECT function_privs_are('api', 'set_task_completion', ARRAY['bigint', 'json'], 'todo_gateway', ARRAY['EXECUTE'],
+                          'todo_gateway may execute api.set_task_completion');
+SELECT function_privs_are('api', 'set_task_completion', ARRAY['bigint', 'json'], 'todo_admin', ARRAY['EXECUTE'],
+                          'todo_admin may execute api.set_task_completion');
+SELECT function_privs_are('api', 'set_task_completion', ARRAY['bigint', 'json'], 'public', ARRAY[]::name[],
+                          'PUBLIC may not execute api.set_task_completion');
+SELECT function_privs_are('api', 'update_task', ARRAY['bigint', 'json'], 'todo_gateway', ARRAY['EXECUTE'],
+                          'todo_gateway may execute api.update_task');
+SELECT function_privs_are('api', 'update_task', ARRAY['bigint', 'json'], 'todo_admin', ARRAY['EXECUTE'],
+                          'todo_admin may execute api.update_task');
+SELECT function_privs_are('api', 'update_task', ARRAY['bigint', 'json'], 'public', ARRAY[]::name[],
+                          'PUBLIC may not execute api.update_task');
+
+SELECT is_empty($$SELECT p.oid::regprocedure FROM pg_proc p
+                   WHERE p.pronamespace IN ('api'::regnamespace, 'todo'::regnamespace)
+                     AND has_function_privilege('public', p.oid, 'EXECUTE')$$,
+                'PUBLIC may execute no function of schemas api and todo, present or future');
+SELECT is_empty($$SELECT p.oid::regprocedure FROM pg_proc p
+                   WHERE p.pronamespace = 'todo'::regnamespace AND p.proname IN ('session_json', 'tasks_touch')
+                     AND has_function_privilege('todo_gateway', p.oid, 'EXECUTE')$$,
+                'todo_gateway may not execute todo.session_json (the iat minting helper) nor the trigger function');
+
+SELECT * FROM finish();
+ROLLBACK;
