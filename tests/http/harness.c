@@ -869,17 +869,30 @@ void h_complete(CURL *h, const req_t *rq, resp_t *r, CURLcode rc)
         check_invariants(rq, r);
 }
 
+int h_h2c_reuse_works(void)
+{
+    return curl_version_info(CURLVERSION_NOW)->version_num >= 0x080000;
+}
+
+proto_t h_mux_proto(const gw_t *gw)
+{
+    return h_h2c_reuse_works() ? P_H2C : gw->tls_port ? P_H2TLS : P_UPGRADE;
+}
+
 resp_t *h_req(gw_t *gw, const req_t *rq)
 {
-    if (gw->easy[rq->proto] == NULL)
+    int fresh = rq->proto == P_H2C && !h_h2c_reuse_works();
+    if (!fresh && gw->easy[rq->proto] == NULL)
         gw->easy[rq->proto] = curl_easy_init();
-    CURL *h = gw->easy[rq->proto];
+    CURL *h = fresh ? curl_easy_init() : gw->easy[rq->proto];
     curl_easy_reset(h);
     resp_t *r = h_resp_new();
     struct curl_slist *hl = h_setup_easy(h, gw, rq, r);
     CURLcode rc = curl_easy_perform(h);
     h_complete(h, rq, r, rc);
     curl_slist_free_all(hl);
+    if (fresh)
+        curl_easy_cleanup(h);
     return r;
 }
 
@@ -913,6 +926,24 @@ resp_t **h_multi(gw_t *gw, const req_t *reqs, size_t n, int one_connection, size
     clock_gettime(CLOCK_MONOTONIC, &t0);
     if (max_active == 0)
         max_active = n;
+    if (one_connection && n > 0 && reqs[0].proto == P_UPGRADE) {
+        /* Upgrade the one connection to h2c first: requests with a body are not upgraded. */
+        CURL *w = curl_easy_init();
+        resp_t *wr = h_resp_new();
+        req_t wq = {.method = "GET", .path = "/healthz", .proto = P_UPGRADE, .raw = 1};
+        struct curl_slist *wl = h_setup_easy(w, gw, &wq, wr);
+        curl_multi_add_handle(m, w);
+        int running = 1;
+        while (running && h_ms_since(&t0) < timeout_ms) {
+            curl_multi_perform(m, &running);
+            if (running)
+                curl_multi_poll(m, NULL, 0, 50, NULL);
+        }
+        curl_multi_remove_handle(m, w);
+        curl_easy_cleanup(w);
+        curl_slist_free_all(wl);
+        resp_free(wr);
+    }
     while (finished < n && h_ms_since(&t0) < timeout_ms) {
         while (next < n && active < max_active) {
             rs[next] = h_resp_new();

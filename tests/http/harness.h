@@ -149,6 +149,15 @@ void h_complete(CURL *h, const req_t *rq, resp_t *r, CURLcode rc);
  * the array with free). Bounded by timeout_ms overall. */
 resp_t **h_multi(gw_t *gw, const req_t *reqs, size_t n, int one_connection, size_t max_active, long timeout_ms);
 
+/* libcurl before 8.0.0 (Debian 12 has 7.88.1) breaks every request that reuses an h2c
+ * prior-knowledge connection ("Error in the HTTP2 framing layer", curl issue #10634, fixed
+ * by curl PR #10643): there h_req opens a fresh connection for each P_H2C request, and
+ * multiplexed batches must use another HTTP/2 transport. The HTTP/2 protocol to multiplex
+ * on with this libcurl: P_H2C when it works, else TLS h2 when the gateway has a TLS port,
+ * else h2c by Upgrade (h_multi then upgrades the connection with one GET first). */
+int h_h2c_reuse_works(void);
+proto_t h_mux_proto(const gw_t *gw);
+
 /* --- small helpers ------------------------------------------------------------------ */
 
 char *h_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2))); /* kept */

@@ -79,14 +79,24 @@ static int do_login(gw_t *g, const char *path, const char *email, const char *pa
     return ok;
 }
 
-static long status_of(gw_t *g, const char *method, const char *path, const char *token)
+/* Sends method path with token (no body) and checks the status (401s: unauthorized). */
+static int status_is(gw_t *g, const char *method, const char *path, const char *token, long want, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+static int status_is(gw_t *g, const char *method, const char *path, const char *token, long want, const char *fmt, ...)
 {
     resp_t *r = h_send(g, P_H1, method, path, token, NULL);
-    long s = r->status;
-    if (s == 401)
-        EXPECT_ERROR(r, 401, "unauthorized");
+    va_list ap;
+    char *what = NULL;
+    va_start(ap, fmt);
+    if (vasprintf(&what, fmt, ap) < 0)
+        abort();
+    va_end(ap);
+    const char *code = h_jstr(r->json, "code");
+    int ok = CHECK(r->status == want && (want != 401 || (code && strcmp(code, "unauthorized") == 0)), "%s: %s", what,
+                   resp_brief(r));
+    free(what);
     resp_free(r);
-    return s;
+    return ok;
 }
 
 static void test_register_login(void)
@@ -221,7 +231,7 @@ static void test_concurrent_register(void)
     const char *email = h_fmt("race.%s@example.com", h_uid("r") + 2);
     req_t rqs[4];
     for (int i = 0; i < 4; i++)
-        rqs[i] = (req_t){.method = "POST", .path = "/api/auth/register", .proto = P_H2C,
+        rqs[i] = (req_t){.method = "POST", .path = "/api/auth/register", .proto = h_mux_proto(&gw),
                          .body = h_fmt("{\"email\": \"%s\", \"password\": \"password %d\"}", i % 2 ? email : h_fmt("%s", email), i)};
     resp_t **rs = h_multi(&gw, rqs, 4, 1, 0, 20000);
     int created = 0, taken = 0;
@@ -256,48 +266,48 @@ static void test_logout(void)
                                   "sha256", H_SECRET);
     const char *no_iat = tok_craft("{\"alg\":\"HS256\",\"typ\":\"JWT\"}",
                                    h_fmt("{\"sub\":\"%s\",\"exp\":%lld}", a.id, (long long)h_now() + 3600), "sha256", H_SECRET);
-    CHECK(status_of(&gw, "GET", "/api/auth/me", older) == 200, "a token issued a minute ago works before logout");
+    status_is(&gw, "GET", "/api/auth/me", older, 200, "a token issued a minute ago works before logout");
 
-    CHECK(status_of(&gw, "POST", "/api/auth/logout", NULL) == 401, "logout without a token is 401");
+    status_is(&gw, "POST", "/api/auth/logout", NULL, 401, "logout without a token is 401");
     r = h_send(&gw, P_H1, "POST", "/api/auth/logout", a.token, NULL);
     EXPECT_STATUS(r, 204);
     resp_free(r);
 
-    CHECK(status_of(&gw, "GET", "/api/auth/me", a.token) == 401, "after logout the token is 401 on /api/auth/me");
-    CHECK(status_of(&gw, "GET", tasks, a.token) == 401, "after logout the token is 401 on the task routes");
+    status_is(&gw, "GET", "/api/auth/me", a.token, 401, "after logout the token is 401 on /api/auth/me");
+    status_is(&gw, "GET", tasks, a.token, 401, "after logout the token is 401 on the task routes");
     r = h_send(&gw, P_H2C, "POST", tasks, a.token, "{\"title\": \"after logout\"}");
     EXPECT_ERROR(r, 401, "unauthorized");
     resp_free(r);
-    CHECK(status_of(&gw, "GET", "/api/auth/me", older) == 401, "a token issued before logout is revoked too");
-    CHECK(status_of(&gw, "GET", tasks, no_iat) == 401, "a token without iat is revoked after logout");
-    CHECK(status_of(&gw, "POST", "/api/auth/logout", a.token) == 401, "logging out again with the revoked token is 401");
-    CHECK(status_of(&gw, "GET", "/api/auth/me", bob.token) == 200, "another user's token is not revoked");
+    status_is(&gw, "GET", "/api/auth/me", older, 401, "a token issued before logout is revoked too");
+    status_is(&gw, "GET", tasks, no_iat, 401, "a token without iat is revoked after logout");
+    status_is(&gw, "POST", "/api/auth/logout", a.token, 401, "logging out again with the revoked token is 401");
+    status_is(&gw, "GET", "/api/auth/me", bob.token, 200, "another user's token is not revoked");
 
     /* A new login works at once, in the same second as the logout. */
     account_t again = {.name = "L"};
     if (do_login(&gw, "/api/auth/login", h_fmt("logout.%s@example.com", tag), "logout password", &again, 604800)) {
-        CHECK(status_of(&gw, "GET", "/api/auth/me", again.token) == 200, "a login right after logout gives a working token");
+        status_is(&gw, "GET", "/api/auth/me", again.token, 200, "a login right after logout gives a working token");
         r = h_get(&gw, P_H1, tasks, again.token);
         (void)(EXPECT_STATUS(r, 200) && CHECK(h_jlen(r) == 1, "the tasks made before logout are still there: %s", resp_brief(r)));
         resp_free(r);
-        CHECK(status_of(&gw, "GET", tasks, a.token) == 401, "the old token stays revoked after the new login");
+        status_is(&gw, "GET", tasks, a.token, 401, "the old token stays revoked after the new login");
         /* Twice more in quick succession. */
         for (int i = 0; i < 2; i++) {
             r = h_send(&gw, P_H1, "POST", "/api/auth/logout", again.token, NULL);
             EXPECT_STATUS(r, 204);
             resp_free(r);
-            CHECK(status_of(&gw, "GET", "/api/auth/me", again.token) == 401, "round %d: the token is revoked", i);
+            status_is(&gw, "GET", "/api/auth/me", again.token, 401, "round %d: the token is revoked", i);
             account_t next = {.name = "L"};
             if (!do_login(&gw, "/api/auth/login", h_fmt("logout.%s@example.com", tag), "logout password", &next, 604800))
                 break;
-            CHECK(status_of(&gw, "GET", "/api/auth/me", next.token) == 200, "round %d: the new login works at once", i);
+            status_is(&gw, "GET", "/api/auth/me", next.token, 200, "round %d: the new login works at once", i);
             again = next;
         }
     }
 
     h_section("me without an account");
-    CHECK(status_of(&gw, "GET", "/api/auth/me", NULL) == 401, "me without a token is 401");
-    CHECK(status_of(&gw, "GET", "/api/auth/me", tok_user(h_uid("noaccount"))) == 401,
+    status_is(&gw, "GET", "/api/auth/me", NULL, 401, "me without a token is 401");
+    status_is(&gw, "GET", "/api/auth/me", tok_user(h_uid("noaccount")), 401,
           "me with a valid token of a user without an account is 401");
 }
 
@@ -320,7 +330,7 @@ static void test_ttl(void)
                        strcmp(json_string_value(json_array_get(aud, 0)), "todo") == 0),
                   "the token's aud is todo");
             json_decref(pl);
-            CHECK(status_of(&g, "GET", "/api/auth/me", a.token) == 200, "the gateway accepts the token it issued (iss, aud)");
+            status_is(&g, "GET", "/api/auth/me", a.token, 200, "the gateway accepts the token it issued (iss, aud)");
             account_t l = {.name = "T"};
             do_login(&g, "/api/auth/login", h_fmt("ttl.%s@example.com", tag), secret_pw, &l, 3600);
             resp_t *r = h_send(&g, P_H1, "POST", "/api/auth/login", NULL,
@@ -338,9 +348,9 @@ static void test_ttl(void)
     if (gw_start(&g, env2) == 0) {
         account_t a = {0};
         if (do_register(&g, "/api/auth/register", h_fmt("short.%s@example.com", h_uid("t") + 2), "short lived", "S", &a, 2)) {
-            CHECK(status_of(&g, "GET", "/api/auth/me", a.token) == 200, "the token works while fresh");
+            status_is(&g, "GET", "/api/auth/me", a.token, 200, "the token works while fresh");
             h_sleep_ms(3500);
-            CHECK(status_of(&g, "GET", "/api/auth/me", a.token) == 401, "the token is 401 once past exp");
+            status_is(&g, "GET", "/api/auth/me", a.token, 401, "the token is 401 once past exp");
         }
         gw_stop(&g);
     }

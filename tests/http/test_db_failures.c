@@ -138,7 +138,7 @@ static void test_queue_full(PGconn *db)
     if (pg_run(db, "begin", NULL, NULL) && pg_run(db, "lock table todo.tasks in access exclusive mode", NULL, NULL)) {
         req_t rqs[N];
         for (int i = 0; i < N; i++)
-            rqs[i] = (req_t){.method = "GET", .path = base, .token = tok, .proto = P_H2C, .timeout_ms = 15000};
+            rqs[i] = (req_t){.method = "GET", .path = base, .token = tok, .proto = h_mux_proto(&g), .timeout_ms = 15000};
         resp_t **rs = h_multi(&g, rqs, N, 1, 0, 20000);
         int busy = 0, timeouts = 0, other = 0;
         const char *odd = NULL;

@@ -610,7 +610,7 @@ static void test_list(void)
 
     /* Unknown values for known parameters: 422 naming each. */
     static const struct {
-        const char *query, *fields[3];
+        const char *query, *fields[4]; /* NULL-terminated */
     } bad[] = {
         {"?status=done", {"status"}},
         {"?sort=priority", {"sort"}},
