@@ -50,10 +50,9 @@ void gw_respond_header(gw_exchange_t *x, const char *name, h2o_iovec_t value)
 
 /* The access-log line: method, path without the query (it may carry search text), status,
  * duration, request id. Never a header, a token or a body. */
-static void access_log(gw_exchange_t *x, int status)
+static void access_log(gw_exchange_t *x, int status, uint64_t ns)
 {
     h2o_req_t *req = x->req;
-    struct timespec ts;
     size_t path_len = req->input.query_at != SIZE_MAX ? req->input.query_at : req->input.path.len;
     char path[256];
     size_t n = path_len < sizeof(path) - 1 ? path_len : sizeof(path) - 1;
@@ -65,9 +64,8 @@ static void access_log(gw_exchange_t *x, int status)
         path[i] = c >= 0x20 && c < 0x7f ? (char)c : '?';
     }
     path[n] = '\0';
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    uint64_t ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec - x->started_ns;
-    gw_log_info("%.*s %s %d %.3fms %s id=%.*s", (int)req->method.len, req->method.base, path, status, ns / 1e6, x->route,
+    gw_log_info("%.*s %s %d %.3fms %s id=%.*s", (int)req->method.len, req->method.base, path, status, ns / 1e6,
+                x->route ? x->route->name : "-",
                 (int)x->request_id.len, x->request_id.base);
 }
 
@@ -83,16 +81,25 @@ static void common_headers(gw_exchange_t *x, int status)
         gw_respond_header(x, "access-control-expose-headers", h2o_iovec_init(H2O_STRLIT("Location, Link, X-Request-Id, Retry-After")));
         gw_respond_header(x, "vary", h2o_iovec_init(H2O_STRLIT("Origin")));
     }
-    access_log(x, status);
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec - x->started_ns;
+    gw_metrics_record(x->metrics, x->route, status, ns);
+    access_log(x, status, ns);
 }
 
 void gw_respond_json(gw_exchange_t *x, int status, h2o_iovec_t body)
+{
+    gw_respond_body(x, status, "application/json", body);
+}
+
+void gw_respond_body(gw_exchange_t *x, int status, const char *media_type, h2o_iovec_t body)
 {
     static h2o_generator_t generator = {NULL, NULL};
     h2o_req_t *req = x->req;
 
     common_headers(x, status);
-    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, H2O_STRLIT("application/json"));
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, media_type, strlen(media_type));
     req->res.content_length = body.len;
     h2o_start_response(req, &generator);
     h2o_send(req, &body, 1, H2O_SEND_STATE_FINAL);

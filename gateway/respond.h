@@ -6,10 +6,14 @@
 #include <h2o.h>
 #include <stdint.h>
 
+#include "metrics.h"
+#include "routes.h"
+
 /* One request's context, in req->pool. */
 typedef struct gw_exchange {
     h2o_req_t *req;
-    const char *route;       /* route name for the log, "-" before one is known */
+    const gw_route_t *route; /* NULL until one matched */
+    gw_metrics_t *metrics;   /* the thread's */
     h2o_iovec_t request_id;  /* the client's when sane, else generated */
     h2o_iovec_t cors_origin; /* the request's Origin when CORS_ORIGINS allows it, else base NULL */
     int token_present;       /* a bearer token came: a 401 then says error="invalid_token" */
@@ -18,6 +22,9 @@ typedef struct gw_exchange {
 
 /* Sends status with a JSON body already in req->pool (copied by nobody). */
 void gw_respond_json(gw_exchange_t *x, int status, h2o_iovec_t body);
+
+/* Sends status with a body of the given media type, already in req->pool or static. */
+void gw_respond_body(gw_exchange_t *x, int status, const char *media_type, h2o_iovec_t body);
 
 /* Sends status with no body (204). */
 void gw_respond_empty(gw_exchange_t *x, int status);

@@ -36,6 +36,8 @@ const gw_route_t gw_routes[] = {
     {GW_GET, "/api/auth/me", GW_ROUTE_SQL, GW_TOKEN | GW_ACCOUNTS, 200, RET_TASK "api.me() b", {NULL}, "me"},
     {GW_GET, "/healthz", GW_ROUTE_HEALTH, 0, 200, NULL, {NULL}, "healthz"},
     {GW_GET, "/readyz", GW_ROUTE_READY, 0, 200, "select '{\"status\":\"ready\"}', null, null", {NULL}, "readyz"},
+    {GW_GET, "/openapi.json", GW_ROUTE_OPENAPI, 0, 200, NULL, {NULL}, "openapi"},
+    {GW_GET, "/metrics", GW_ROUTE_METRICS, 0, 200, NULL, {NULL}, "metrics"},
 };
 
 const size_t gw_routes_count = sizeof(gw_routes) / sizeof(gw_routes[0]);

@@ -19,6 +19,8 @@ typedef enum {
     GW_ROUTE_SESSION, /* run the statement, then sign a token for the account it returned */
     GW_ROUTE_HEALTH,  /* 200 while the process runs, no database */
     GW_ROUTE_READY,   /* 200 when the statement (select 1) runs, 503 otherwise */
+    GW_ROUTE_OPENAPI, /* the OpenAPI document (gateway/openapi.json, built in) */
+    GW_ROUTE_METRICS, /* Prometheus text */
 } gw_route_kind_t;
 
 /* Route flags. */

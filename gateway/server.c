@@ -28,6 +28,7 @@
 #include "auth.h"
 #include "db.h"
 #include "log.h"
+#include "metrics.h"
 #include "respond.h"
 #include "routes.h"
 
@@ -40,6 +41,7 @@ typedef struct gw_thread {
     pthread_t tid;
     size_t index;
     size_t active;           /* requests received and not yet disposed */
+    gw_metrics_t metrics;
     uint64_t id_prefix;      /* random, for generated request ids */
     uint64_t id_counter;
 } gw_thread_t;
@@ -54,6 +56,11 @@ static const gw_config_t *config;
 static SSL_CTX *ssl_ctx;
 static int listen_fds[2] = {-1, -1};
 static atomic_int stopping;
+static gw_thread_t *threads;
+static int nthreads;
+
+extern const char gw_openapi_json[];
+extern const size_t gw_openapi_json_len;
 
 /* ---- small helpers ---- */
 
@@ -201,7 +208,10 @@ static void on_db_reply(h2o_req_t *req, const gw_db_reply_t *reply, void *data)
     pending_t *p = data;
     gw_exchange_t *x = &p->x;
     const gw_route_t *route = p->route;
-    (void)req;
+    gw_thread_t *t = (gw_thread_t *)req->conn->ctx;
+
+    if (reply->status >= 500)
+        atomic_fetch_add_explicit(&t->metrics.db_errors, 1, memory_order_relaxed);
 
     if (reply->status != 0) {
         if (reply->status == 503 || reply->status == 504)
@@ -307,10 +317,23 @@ static int handle(gw_thread_t *t, const gw_config_t *cfg, h2o_req_t *req, gw_exc
         return 0;
     }
     const gw_route_t *route = m.route;
-    x->route = route->name;
-    if (route->kind == GW_ROUTE_HEALTH) {
+    x->route = route;
+    switch (route->kind) {
+    case GW_ROUTE_HEALTH:
         gw_respond_json(x, 200, h2o_iovec_init(H2O_STRLIT("{\"status\":\"ok\"}")));
         return 0;
+    case GW_ROUTE_OPENAPI:
+        gw_respond_json(x, 200, h2o_iovec_init(gw_openapi_json, gw_openapi_json_len));
+        return 0;
+    case GW_ROUTE_METRICS: {
+        gw_metrics_t **all = h2o_mem_alloc_pool(&req->pool, sizeof(*all) * (size_t)nthreads);
+        for (int i = 0; i < nthreads; i++)
+            all[i] = &threads[i].metrics;
+        gw_respond_body(x, 200, "text/plain; version=0.0.4; charset=utf-8", gw_metrics_render(&req->pool, all, (size_t)nthreads));
+        return 0;
+    }
+    default:
+        break;
     }
 
     /* the body: size first, before anything else is looked at */
@@ -395,7 +418,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
     gw_handler_t *h = (gw_handler_t *)self;
     gw_thread_t *t = (gw_thread_t *)req->conn->ctx;
-    gw_exchange_t x = {.req = req, .route = "-", .started_ns = now_ns()};
+    gw_exchange_t x = {.req = req, .metrics = &t->metrics, .started_ns = now_ns()};
 
     /* counted until the request's pool goes: shutdown waits for these */
     gw_thread_t **tracker = h2o_mem_alloc_shared(&req->pool, sizeof(*tracker), on_exchange_dispose);
@@ -479,6 +502,16 @@ static void add_listener(gw_thread_t *t, size_t i, h2o_accept_ctx_t *actx)
     t->listeners[i] = sock;
 }
 
+/* The pool gauges /metrics shows, published by the thread that owns the pool. */
+static void refresh_gauges(gw_thread_t *t)
+{
+    size_t in_use, waiting, up;
+    gw_db_stats(t->db, &in_use, &waiting, &up);
+    atomic_store_explicit(&t->metrics.pool_in_use, in_use, memory_order_relaxed);
+    atomic_store_explicit(&t->metrics.pool_waiting, waiting, memory_order_relaxed);
+    atomic_store_explicit(&t->metrics.pool_connections, up, memory_order_relaxed);
+}
+
 static void *thread_main(void *arg)
 {
     gw_thread_t *t = arg;
@@ -498,8 +531,10 @@ static void *thread_main(void *arg)
         add_listener(t, 1, &t->accept_tls);
     }
 
-    while (!atomic_load(&stopping))
+    while (!atomic_load(&stopping)) {
         h2o_evloop_run(t->loop, 100); /* returns on a signal (EINTR) too; loop on */
+        refresh_gauges(t);
+    }
 
     /* stop accepting, tell HTTP/2 clients (GOAWAY), let in-flight requests finish */
     for (size_t i = 0; i < 2; i++)
@@ -555,7 +590,8 @@ int gw_server_run(const gw_config_t *cfg)
     sigaddset(&sigs, SIGINT);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
-    gw_thread_t *threads = calloc((size_t)cfg->threads, sizeof(*threads));
+    threads = calloc((size_t)cfg->threads, sizeof(*threads));
+    nthreads = cfg->threads;
     for (int i = 0; i < cfg->threads; i++) {
         threads[i].index = (size_t)i;
         pthread_create(&threads[i].tid, NULL, thread_main, threads + i);

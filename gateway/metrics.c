@@ -1,0 +1,90 @@
+#include "metrics.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const int statuses[GW_METRICS_STATUSES] = {200, 201, 204, 400, 401, 403, 404, 405, 409,
+                                                 413, 415, 422, 429, 500, 503, 504, 0 /* other */};
+static const double bounds[GW_METRICS_BUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
+
+void gw_metrics_record(gw_metrics_t *m, const gw_route_t *route, int status, uint64_t ns)
+{
+    size_t r = route != NULL ? (size_t)(route - gw_routes) + 1 : 0, s = 0, b = 0;
+    while (s < GW_METRICS_STATUSES - 1 && statuses[s] != status)
+        s++;
+    while (b < GW_METRICS_BUCKETS && ns > bounds[b] * 1e9)
+        b++;
+    if (r >= GW_METRICS_ROUTES)
+        r = 0;
+    atomic_fetch_add_explicit(&m->requests[r][s], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&m->latency[b], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&m->latency_sum_ns, ns, memory_order_relaxed);
+}
+
+static uint64_t sum(gw_metrics_t *const *all, size_t n, size_t offset)
+{
+    uint64_t total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += atomic_load_explicit((atomic_uint_fast64_t *)((char *)all[i] + offset), memory_order_relaxed);
+    return total;
+}
+
+#define SUM(field) sum(all, n, offsetof(gw_metrics_t, field))
+
+h2o_iovec_t gw_metrics_render(h2o_mem_pool_t *pool, gw_metrics_t *const *all, size_t n)
+{
+    size_t cap = 64 * 1024, len = 0;
+    char *buf = h2o_mem_alloc_pool(pool, cap);
+#define OUT(...) (len += (size_t)snprintf(buf + len, len < cap ? cap - len : 0, __VA_ARGS__))
+
+    OUT("# HELP todo_gateway_requests_total Responses sent, by route and status.\n"
+        "# TYPE todo_gateway_requests_total counter\n");
+    for (size_t r = 0; r <= gw_routes_count && r < GW_METRICS_ROUTES; r++) {
+        for (size_t s = 0; s < GW_METRICS_STATUSES; s++) {
+            uint64_t v = SUM(requests[r][s]);
+            if (v == 0)
+                continue;
+            char status[8];
+            snprintf(status, sizeof(status), statuses[s] ? "%d" : "other", statuses[s]);
+            if (r == 0) {
+                OUT("todo_gateway_requests_total{route=\"none\",status=\"%s\"} %llu\n", status, (unsigned long long)v);
+            } else {
+                const gw_route_t *route = gw_routes + r - 1;
+                char allow[16];
+                gw_routes_allow(route->method, allow, sizeof(allow));
+                OUT("todo_gateway_requests_total{route=\"%s %s\",status=\"%s\"} %llu\n", allow, route->pattern, status,
+                    (unsigned long long)v);
+            }
+        }
+    }
+
+    OUT("# HELP todo_gateway_request_duration_seconds Time from a request's arrival to its response.\n"
+        "# TYPE todo_gateway_request_duration_seconds histogram\n");
+    uint64_t cumulative = 0;
+    for (size_t b = 0; b <= GW_METRICS_BUCKETS; b++) {
+        cumulative += SUM(latency[b]);
+        if (b < GW_METRICS_BUCKETS)
+            OUT("todo_gateway_request_duration_seconds_bucket{le=\"%g\"} %llu\n", bounds[b], (unsigned long long)cumulative);
+        else
+            OUT("todo_gateway_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n", (unsigned long long)cumulative);
+    }
+    OUT("todo_gateway_request_duration_seconds_sum %.6f\n", SUM(latency_sum_ns) / 1e9);
+    OUT("todo_gateway_request_duration_seconds_count %llu\n", (unsigned long long)cumulative);
+
+    OUT("# HELP todo_gateway_db_connections Database connections up.\n# TYPE todo_gateway_db_connections gauge\n"
+        "todo_gateway_db_connections %llu\n",
+        (unsigned long long)SUM(pool_connections));
+    OUT("# HELP todo_gateway_db_pool_in_use Database connections with requests in flight.\n"
+        "# TYPE todo_gateway_db_pool_in_use gauge\ntodo_gateway_db_pool_in_use %llu\n",
+        (unsigned long long)SUM(pool_in_use));
+    OUT("# HELP todo_gateway_db_pool_waiting Requests waiting for a database connection.\n"
+        "# TYPE todo_gateway_db_pool_waiting gauge\ntodo_gateway_db_pool_waiting %llu\n",
+        (unsigned long long)SUM(pool_waiting));
+    OUT("# HELP todo_gateway_db_errors_total Requests the database layer failed (5xx: unavailable, timeout, error).\n"
+        "# TYPE todo_gateway_db_errors_total counter\ntodo_gateway_db_errors_total %llu\n",
+        (unsigned long long)SUM(db_errors));
+#undef OUT
+    if (len >= cap)
+        len = cap - 1;
+    return h2o_iovec_init(buf, len);
+}

@@ -1,0 +1,32 @@
+/* metrics.h: Prometheus counters. Each thread owns one gw_metrics_t and is the only writer
+ * of it (relaxed atomics); /metrics sums every thread's when scraped. */
+#ifndef GW_METRICS_H
+#define GW_METRICS_H
+
+#include <h2o.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "routes.h"
+
+#define GW_METRICS_ROUTES 32 /* >= gw_routes_count + 1 (slot 0: no route matched) */
+#define GW_METRICS_STATUSES 17
+#define GW_METRICS_BUCKETS 13
+
+typedef struct gw_metrics {
+    atomic_uint_fast64_t requests[GW_METRICS_ROUTES][GW_METRICS_STATUSES];
+    atomic_uint_fast64_t latency[GW_METRICS_BUCKETS + 1]; /* per bucket, not cumulative; last: +Inf */
+    atomic_uint_fast64_t latency_sum_ns;
+    atomic_uint_fast64_t db_errors;        /* replies of 5xx from the database layer */
+    atomic_uint_fast64_t pool_connections; /* gauges, refreshed by the owning thread */
+    atomic_uint_fast64_t pool_in_use;
+    atomic_uint_fast64_t pool_waiting;
+} gw_metrics_t;
+
+/* Counts one response: route (NULL when none matched), status, duration in nanoseconds. */
+void gw_metrics_record(gw_metrics_t *m, const gw_route_t *route, int status, uint64_t ns);
+
+/* Renders the sum of n threads' metrics in Prometheus text format into pool. */
+h2o_iovec_t gw_metrics_render(h2o_mem_pool_t *pool, gw_metrics_t *const *all, size_t n);
+
+#endif
