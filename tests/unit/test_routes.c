@@ -102,6 +102,9 @@ static void test_health(void)
     gw_match_t m;
     CHECK(match("/healthz", GW_GET, 0, &m) != NULL && m.route->kind == GW_ROUTE_HEALTH && m.route->flags == 0);
     CHECK(match("/readyz", GW_GET, 0, &m) != NULL && m.route->kind == GW_ROUTE_READY && m.route->sql != NULL);
+    CHECK(match("/openapi.json", GW_GET, 0, &m) != NULL && m.route->kind == GW_ROUTE_OPENAPI);
+    CHECK(match("/metrics", GW_GET, 0, &m) != NULL && m.route->kind == GW_ROUTE_METRICS);
+    CHECK(match("/metrics", GW_POST, 0, &m) == NULL && m.allowed == (GW_GET | GW_OPTIONS));
 }
 
 static void test_table(void)
@@ -109,8 +112,8 @@ static void test_table(void)
     /* every SQL route binds its arguments, never builds SQL; every statement has its three columns */
     for (size_t i = 0; i < gw_routes_count; i++) {
         const gw_route_t *r = gw_routes + i;
-        if (r->kind == GW_ROUTE_HEALTH) {
-            CHECK(r->sql == NULL);
+        if (r->kind == GW_ROUTE_HEALTH || r->kind == GW_ROUTE_OPENAPI || r->kind == GW_ROUTE_METRICS) {
+            CHECK(r->sql == NULL && r->flags == 0); /* served by the gateway alone, no token */
             continue;
         }
         CHECK(r->sql != NULL && strncmp(r->sql, "select ", 7) == 0);
