@@ -122,11 +122,11 @@ static void test_table(void)
             params++;
         CHECK(params <= GW_ROUTE_MAX_PARAMS);
         for (int p = 1; p <= params; p++) {
-            char ref[8];
+            char ref[16];
             snprintf(ref, sizeof(ref), "$%d", p);
             CHECK(strstr(r->sql, ref) != NULL);
         }
-        char beyond[8];
+        char beyond[16];
         snprintf(beyond, sizeof(beyond), "$%d", params + 1);
         CHECK(strstr(r->sql, beyond) == NULL);
     }
