@@ -320,8 +320,10 @@ static void test_ttl(void)
     if (gw_start(&g, env) == 0) {
         const char *tag = h_uid("ttl") + 4;
         const char *secret_pw = h_fmt("pw-%s-never-logged", tag);
+        const char *token_sig = NULL;
         account_t a = {0};
         if (do_register(&g, "/api/auth/register", h_fmt("ttl.%s@example.com", tag), secret_pw, "T", &a, 3600)) {
+            token_sig = strrchr(a.token, '.') + 1;
             json_t *pl = tok_payload(a.token);
             EXPECT_JSTR(NULL, pl, "iss", "https://todo.example");
             json_t *aud = json_object_get(pl, "aud");
@@ -341,6 +343,7 @@ static void test_ttl(void)
         gw_stop(&g);
         const char *out = gw_output(&g);
         CHECK(strstr(out, secret_pw) == NULL, "the password is not in the gateway's output (LOG_LEVEL=debug)");
+        CHECK(token_sig == NULL || strstr(out, token_sig) == NULL, "the token is not in the gateway's output (LOG_LEVEL=debug)");
     }
 
     h_section("JWT_TTL=2 JWT_LEEWAY=0: issued tokens expire");

@@ -77,8 +77,9 @@ static void test_many_streams(gw_t *g, proto_t proto)
     resp_free(r);
 }
 
-enum { K_CREATE, K_LIST, K_GET, K_INVALID, K_OTHERS, K_COUNT };
-static const char *const kind_name[K_COUNT] = {"create", "list", "get", "invalid create", "get of the other's task"};
+enum { K_CREATE, K_LIST, K_GET, K_INVALID, K_OTHERS, K_REVOKED, K_COUNT };
+static const char *const kind_name[K_COUNT] = {"create", "list", "get", "invalid create", "get of the other's task",
+                                               "revoked token's"};
 
 /* Checks one answer of the interleaved batch; returns NULL when right, else why. */
 static const char *judge(int kind, const resp_t *r, const char *user, long long want_id)
@@ -107,9 +108,13 @@ static const char *judge(int kind, const resp_t *r, const char *user, long long 
         if (r->status != 422 || !h_jstr(r->json, "code") || strcmp(h_jstr(r->json, "code"), "validation_failed") != 0)
             return "an invalid create must answer 422 validation_failed";
         return NULL;
-    default:
+    case K_OTHERS:
         if (r->status != 404 || !h_jstr(r->json, "code") || strcmp(h_jstr(r->json, "code"), "not_found") != 0)
             return "a get of the other's task must answer 404 not_found";
+        return NULL;
+    default:
+        if (r->status != 401 || !h_jstr(r->json, "code") || strcmp(h_jstr(r->json, "code"), "unauthorized") != 0)
+            return "a request with a revoked token must answer 401 unauthorized";
         return NULL;
     }
 }
@@ -129,6 +134,12 @@ static void test_no_user_leak(gw_t *g, PGconn *db)
                 ids[u][k] = json_integer_value(json_object_get(r->json, "id"));
             resp_free(r);
         }
+    /* A third user whose tokens were all revoked (as by a logout): api.begin_request refuses them. */
+    const char *revoked = h_uid("leak-revoked");
+    pg_run(db, "insert into todo.revocations (user_id, tokens_valid_after) values ($1, now())", revoked, NULL);
+    const char *revoked_tok = tok_craft("{\"alg\":\"HS256\",\"typ\":\"JWT\"}",
+                                        h_fmt("{\"sub\":\"%s\",\"exp\":%lld}", revoked, (long long)h_now() + 3600), "sha256",
+                                        H_SECRET);
     req_t *rqs = calloc(N, sizeof *rqs);
     int *kinds = calloc(N, sizeof *kinds);
     long long *want = calloc(N, sizeof *want);
@@ -156,9 +167,15 @@ static void test_no_user_leak(gw_t *g, PGconn *db)
             rqs[i].path = bases[u];
             rqs[i].body = "{\"title\": \"   \"}";
             break;
-        default:
+        case K_OTHERS:
             rqs[i].method = "GET";
             rqs[i].path = h_fmt("%s/%lld", bases[u], ids[1 - u][(i / 10) % SEED]);
+            break;
+        default:
+            rqs[i].token = revoked_tok;
+            rqs[i].method = i % 4 < 2 ? "GET" : "POST";
+            rqs[i].path = h_fmt("/api/%s/tasks", revoked);
+            rqs[i].body = i % 4 < 2 ? NULL : "{\"title\": \"revoked\"}";
             break;
         }
     }
@@ -170,7 +187,7 @@ static void test_no_user_leak(gw_t *g, PGconn *db)
     for (int i = 0; i < N; i++) {
         resp_t *r = i < 300 ? h2[i] : h1[i - 300];
         int u = i % 2;
-        const char *why = judge(kinds[i], r, users[u], want[i]);
+        const char *why = judge(kinds[i], r, kinds[i] == K_REVOKED ? revoked : users[u], want[i]);
         total[kinds[i]]++;
         if (why) {
             wrong[kinds[i]]++;
@@ -197,9 +214,42 @@ static void test_no_user_leak(gw_t *g, PGconn *db)
         CHECK(pg_number(db, "select count(*) from todo.tasks where user_id = $1 and title not like $1 || '%'", users[u], NULL) == 0,
               "no task of %s carries another user's title", users[u]);
     }
+    CHECK(pg_number(db, "select count(*) from todo.tasks where user_id = $1", revoked, NULL) == 0,
+          "the revoked user's POSTs stored nothing");
     free(rqs);
     free(kinds);
     free(want);
+}
+
+static void test_toggles(gw_t *g, proto_t proto)
+{
+    enum { N = 50 };
+    h_section("%d concurrent toggles of one task (%s)", N, h_proto_name[proto]);
+    const char *user = h_uid("toggle");
+    const char *tok = tok_user(user);
+    resp_t *r = h_send(g, P_H1, "POST", h_fmt("/api/%s/tasks", user), tok, "{\"title\": \"flip\"}");
+    long long id = EXPECT_STATUS(r, 201) ? json_integer_value(json_object_get(r->json, "id")) : 0;
+    resp_free(r);
+    if (id == 0)
+        return;
+    const char *path = h_fmt("/api/%s/tasks/%lld/complete", user, id);
+    req_t rqs[N];
+    for (int i = 0; i < N; i++)
+        rqs[i] = (req_t){.method = "PATCH", .path = path, .token = tok, .proto = proto, .timeout_ms = 20000};
+    resp_t **rs = h_multi(g, rqs, N, 1, 0, 30000);
+    int ok = 0, trues = 0;
+    for (int i = 0; i < N; i++) {
+        ok += rs[i]->status == 200;
+        trues += json_is_true(json_object_get(rs[i]->json, "completed"));
+        resp_free(rs[i]);
+    }
+    free(rs);
+    CHECK(ok == N && trues == N / 2, "%d toggles all answer 200, half of them true (%d ok, %d true): each toggle is atomic", N,
+          ok, trues);
+    r = h_get(g, P_H1, h_fmt("/api/%s/tasks/%lld", user, id), tok);
+    (void)(EXPECT_STATUS(r, 200) && CHECK(json_is_false(json_object_get(r->json, "completed")),
+                                   "after an even number of toggles the task is pending: %s", resp_brief(r)));
+    resp_free(r);
 }
 
 /* Starts n HTTP/2 streams on one connection, drives them for ms, then drops them all
@@ -347,6 +397,7 @@ int main(int argc, char **argv)
         test_many_streams(&g, h_mux_proto(&g));
         if (h_mux_proto(&g) != P_UPGRADE)
             test_many_streams(&g, P_UPGRADE);
+        test_toggles(&g, h_mux_proto(&g));
         h_section("shutdown");
         gw_stop(&g);
     }

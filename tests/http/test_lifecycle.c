@@ -60,7 +60,7 @@ static void test_cli(void)
 static void test_bad_config(void)
 {
     static const struct {
-        const char *env[3];
+        const char *env[4]; /* NULL-terminated */
         const char *names[2]; /* the message names one of these */
     } cases[] = {
         {{"PORT=abc"}, {"PORT"}},

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "pgadmin.h"
 
 static gw_t gw;
 static proto_t P;
@@ -140,6 +141,7 @@ static void test_validation(void)
     static const char *const bad_titles[] = {"{\"title\": \"\"}", "{\"title\": \"   \"}", "{\"title\": \" \\t\\n \"}",
                                              "{\"title\": 5}", "{\"title\": null}", "{\"title\": true}",
                                              "{\"title\": [\"a\"]}", "{\"title\": {\"x\": 1}}", "{}",
+                                             "{\"title\": \"\\u00a0\\u3000\\u2003\"}" /* Unicode spaces only */,
                                              "{\"description\": \"no title\"}"};
     for (size_t i = 0; i < sizeof bad_titles / sizeof *bad_titles; i++) {
         resp_t *r = h_send(&gw, P, "POST", base, tok, bad_titles[i]);
@@ -227,6 +229,14 @@ static void test_bodies(void)
         EXPECT_ERROR(r, 400, "invalid_json");
         resp_free(r);
     }
+
+    /* Deeply nested JSON is a client error, never a 500 (nor a crash). */
+    r = h_send(&gw, P, "POST", base, tok, h_fmt("{\"title\": %s1%s}", h_repeat("[", 20000), h_repeat("]", 20000)));
+    CHECK(r->status == 400 || r->status == 422, "a title nested 20000 arrays deep is a 400 or 422: %s", resp_brief(r));
+    resp_free(r);
+    r = h_send(&gw, P, "POST", base, tok, h_fmt("%s%s", h_repeat("[", 30000), h_repeat("]", 30000)));
+    EXPECT_ERROR(r, 400, "invalid_json");
+    resp_free(r);
 
     /* A NUL character inside a string is a client error, never a 500. */
     r = h_send(&gw, P, "POST", base, tok, "{\"title\": \"a\\u0000b\"}");
@@ -632,6 +642,72 @@ static void test_list(void)
     }
 }
 
+/* --- large lists (rows put in by the database superuser) -------------------------------- */
+
+static void test_large_list(PGconn *db)
+{
+    h_section("%s: 1001 tasks: the default limit, Link, paging through all", h_proto_name[P]);
+    const char *user = h_uid("large");
+    const char *tok = tok_user(user);
+    const char *base = h_fmt("/api/%s/tasks", user);
+    /* All in one statement: one created_at for all, so only the id orders them. */
+    if (!pg_run(db, "insert into todo.tasks (user_id, title, description) select $1, 'bulk ' || g, repeat('d', 1000) "
+                    "from generate_series(1, 1001) g",
+                user, NULL))
+        return;
+    resp_t *r = h_get(&gw, P, base, tok);
+    const char *next = NULL;
+    if (EXPECT_STATUS(r, 200)) {
+        CHECK(h_jlen(r) == 1000, "the default limit is 1000 (%ld tasks, %zu bytes)", h_jlen(r), r->len);
+        const char *link = resp_header(r, "Link");
+        if (CHECK(link && h_match(link, "^</api/[^>]*offset=1000[^>]*>; *rel=\"?next\"?$"), "Link to offset=1000: %s",
+                  link ? link : "(none)"))
+            next = h_fmt("%.*s", (int)(strchr(link, '>') - link - 1), link + 1);
+    }
+    resp_free(r);
+    if (next) {
+        r = h_get(&gw, P, next, tok);
+        (void)(EXPECT_STATUS(r, 200) && CHECK(h_jlen(r) == 1 && resp_header(r, "Link") == NULL,
+                                       "the second page holds the last task and no Link: %s", resp_brief(r)));
+        resp_free(r);
+    }
+    /* Following the links with limit=100 visits every task exactly once. */
+    char *seen = calloc(1002, 1);
+    int pages = 0, dupes = 0, total = 0;
+    const char *path = h_fmt("%s?limit=100&sort=title&order=desc", base);
+    while (path != NULL && pages < 20) {
+        r = h_get(&gw, P, path, tok);
+        pages++;
+        path = NULL;
+        if (!EXPECT_STATUS(r, 200)) {
+            resp_free(r);
+            break;
+        }
+        size_t i;
+        json_t *t;
+        json_array_foreach(r->json, i, t)
+        {
+            int n = 0;
+            if (h_jstr(t, "title") && sscanf(h_jstr(t, "title"), "bulk %d", &n) == 1 && n >= 1 && n <= 1001) {
+                dupes += seen[n];
+                seen[n] = 1;
+                total++;
+            }
+        }
+        const char *link = resp_header(r, "Link");
+        if (link && link[0] == '<' && strchr(link, '>'))
+            path = h_fmt("%.*s", (int)(strchr(link, '>') - link - 1), link + 1);
+        resp_free(r);
+    }
+    int missing = 0;
+    for (int n = 1; n <= 1001; n++)
+        missing += !seen[n];
+    free(seen);
+    CHECK(pages == 11 && total == 1001 && dupes == 0 && missing == 0,
+          "11 pages of limit=100 hold each of the 1001 tasks once (%d pages, %d tasks, %d twice, %d missing)", pages, total,
+          dupes, missing);
+}
+
 /* --- MAX_BODY ---------------------------------------------------------------------------- */
 
 static void test_max_body(gw_t *small)
@@ -676,6 +752,7 @@ static void test_max_body(gw_t *small)
 int main(int argc, char **argv)
 {
     h_init(argc, argv, "test_tasks");
+    PGconn *db = pg_admin();
     if (gw_start(&gw, NULL) == 0) {
         static const proto_t protos[] = {P_H1, P_H2C};
         for (size_t i = 0; i < 2; i++) {
@@ -687,6 +764,8 @@ int main(int argc, char **argv)
             test_delete_and_unknown();
             test_routing();
             test_list();
+            if (db != NULL)
+                test_large_list(db);
         }
         h_section("shutdown");
         gw_stop(&gw);
@@ -701,5 +780,7 @@ int main(int argc, char **argv)
         h_section("shutdown MAX_BODY=1024");
         gw_stop(&small);
     }
+    if (db != NULL)
+        PQfinish(db);
     return h_finish();
 }
