@@ -758,7 +758,7 @@ struct curl_slist *h_setup_easy(CURL *h, gw_t *gw, const req_t *rq, resp_t *r)
     }
     curl_easy_setopt(h, CURLOPT_HTTP_VERSION, version);
 
-    struct curl_slist *hl = curl_slist_append(NULL, "Expect:");
+    struct curl_slist *hl = rq->expect100 ? NULL : curl_slist_append(NULL, "Expect:");
     if (body != NULL && rq->chunked) {
         upload_t *up = &((resp_box_t *)r)->up;
         up->p = body;

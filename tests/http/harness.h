@@ -56,6 +56,7 @@ typedef struct req {
     proto_t proto;
     int chunked;              /* send the body with Transfer-Encoding: chunked (HTTP/1.1) / no length (h2) */
     int raw;                  /* 1: skip the invariants every answer must meet */
+    int expect100;            /* 1: leave Expect: to the headers (default: no Expect: 100-continue) */
     long timeout_ms;          /* 0: 10 s */
 } req_t;
 

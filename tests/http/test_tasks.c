@@ -238,6 +238,11 @@ static void test_bodies(void)
     EXPECT_ERROR(r, 400, "invalid_json");
     resp_free(r);
 
+    /* A lone surrogate escape is a client error, never a 500. */
+    r = h_send(&gw, P, "POST", base, tok, "{\"title\": \"a\\ud800b\"}");
+    CHECK(r->status == 400 || r->status == 422, "a lone \\ud800 in a title is a 400 or 422: %s", resp_brief(r));
+    resp_free(r);
+
     /* A NUL character inside a string is a client error, never a 500. */
     r = h_send(&gw, P, "POST", base, tok, "{\"title\": \"a\\u0000b\"}");
     CHECK(r->status == 400 || r->status == 422, "a \\u0000 in a title is a 400 or 422: %s", resp_brief(r));
@@ -282,6 +287,16 @@ static void test_bodies(void)
     (void)(EXPECT_STATUS(r, 200) && EXPECT_JSTR(r, r->json, "title", "target") &&
         CHECK(json_is_false(json_object_get(r->json, "completed")), "the task is untouched: %s", resp_brief(r)));
     resp_free(r);
+
+    /* A client that asks Expect: 100-continue (curl does for bodies over 1 KiB) is served. */
+    {
+        const char *hdr[] = {"Expect: 100-continue", NULL};
+        req_t rq = {.method = "POST", .path = base, .token = tok, .proto = P, .headers = hdr, .expect100 = 1,
+                    .body = h_fmt("{\"title\": \"expect\", \"description\": \"%s\"}", h_repeat("\xc3\xa9", 1000))};
+        r = h_req(&gw, &rq);
+        EXPECT_STATUS(r, 201);
+        resp_free(r);
+    }
 
     /* Over the default MAX_BODY (64 KiB). */
     const char *big = h_fmt("{\"title\": \"big\", \"description\": \"%s\"}", h_repeat("x", 100 * 1024));
@@ -576,6 +591,7 @@ static void test_list(void)
         {"?q=%25", ""},  /* a literal %, not a wildcard */
         {"?q=_", ""},    /* a literal _, not a wildcard */
         {"?q=b%20apple", "b apple!"},
+        {"?q=b+apple", "b apple!"}, /* + is a space in a query string (URLSearchParams writes it so) */
         {"?status=pending&sort=title&order=desc", "c Cherry|b apple!"},
         {"?limit=1000", "d date|c Cherry|A banana|b apple!"},
         {"?limit=1&offset=3", "b apple!"},
@@ -584,6 +600,19 @@ static void test_list(void)
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
         expect_list(tok, h_fmt("%s%s", base, cases[i].query), cases[i].want, user, 0);
+
+    /* Search in UTF-8, percent-encoded, case-insensitive beyond ASCII. */
+    {
+        const char *u2 = h_uid("list-utf8");
+        const char *t2 = tok_user(u2);
+        const char *b2 = h_fmt("/api/%s/tasks", u2);
+        create(t2, b2, "{\"title\": \"Caf\u00e9 au lait\"}");
+        create(t2, b2, "{\"title\": \"cafe noir\", \"description\": \"\u00c9CLAIR\"}");
+        expect_list(t2, h_fmt("%s?q=caf%%C3%%A9", b2), "Caf\xc3\xa9 au lait", u2, 0);
+        expect_list(t2, h_fmt("%s?q=CAF%%C3%%89", b2), "Caf\xc3\xa9 au lait", u2, 0);
+        expect_list(t2, h_fmt("%s?q=%%C3%%A9clair", b2), "cafe noir", u2, 0);
+        expect_list(t2, h_fmt("%s?q=caf", b2), "cafe noir|Caf\xc3\xa9 au lait", u2, 0);
+    }
 
     /* Paging: Link: <...>; rel="next" keeps the other parameters and moves offset. */
     static const struct {
@@ -742,6 +771,14 @@ static void test_max_body(gw_t *small)
         r = h_req(small, &rq);
         EXPECT_ERROR(r, 413, "payload_too_large");
         resp_free(r);
+        if (!chunked && P == P_H1) { /* a client that waits for 100 Continue gets the 413 instead */
+            const char *hdr[] = {"Expect: 100-continue", NULL};
+            req_t eq = {.method = "POST", .path = base, .token = tok, .body = big, .proto = P, .headers = hdr,
+                        .expect100 = 1};
+            r = h_req(small, &eq);
+            EXPECT_ERROR(r, 413, "payload_too_large");
+            resp_free(r);
+        }
     }
     /* The gateway still serves, on this connection or a new one. */
     resp_t *r = h_get(small, P, base, tok);
