@@ -103,6 +103,7 @@ int gw_db_status_for_sqlstate(const char *s)
         {"22P02", 400}, /* invalid_text_representation: a body that is not JSON */
         {"22P05", 400}, /* untranslatable_character: \u0000 in JSON text */
         {"22021", 400}, /* character_not_in_repertoire: invalid UTF-8 */
+        {"54001", 400}, /* stack_depth_limit_exceeded: JSON nested too deeply to parse */
         {"23505", 409}, /* unique_violation */
         {"23514", 422}, /* check_violation: the title/description rules */
         {"23502", 422}, /* not_null_violation */

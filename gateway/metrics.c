@@ -46,15 +46,8 @@ h2o_iovec_t gw_metrics_render(h2o_mem_pool_t *pool, gw_metrics_t *const *all, si
                 continue;
             char status[8];
             snprintf(status, sizeof(status), statuses[s] ? "%d" : "other", statuses[s]);
-            if (r == 0) {
-                OUT("todo_gateway_requests_total{route=\"none\",status=\"%s\"} %llu\n", status, (unsigned long long)v);
-            } else {
-                const gw_route_t *route = gw_routes + r - 1;
-                char allow[16];
-                gw_routes_allow(route->method, allow, sizeof(allow));
-                OUT("todo_gateway_requests_total{route=\"%s %s\",status=\"%s\"} %llu\n", allow, route->pattern, status,
-                    (unsigned long long)v);
-            }
+            OUT("todo_gateway_requests_total{route=\"%s\",status=\"%s\"} %llu\n", r == 0 ? "none" : gw_routes[r - 1].name, status,
+                (unsigned long long)v);
         }
     }
 

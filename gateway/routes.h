@@ -48,7 +48,7 @@ typedef struct gw_route {
     int status; /* on success */
     const char *sql;
     const char *query[GW_ROUTE_MAX_QUERY]; /* query parameter names, NULL-terminated */
-    const char *name;                      /* for logs and metrics */
+    const char *name;                      /* unique; for logs and metrics */
 } gw_route_t;
 
 typedef struct gw_str {

@@ -58,6 +58,9 @@ static int listen_fds[2] = {-1, -1};
 static atomic_int stopping;
 static gw_thread_t *threads;
 static int nthreads;
+static pthread_mutex_t done_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t done_cond = PTHREAD_COND_INITIALIZER;
+static int threads_done;
 
 extern const char gw_openapi_json[];
 extern const size_t gw_openapi_json_len;
@@ -541,21 +544,25 @@ static void *thread_main(void *arg)
         if (t->listeners[i] != NULL)
             h2o_socket_close(t->listeners[i]), t->listeners[i] = NULL;
     h2o_context_request_shutdown(&t->ctx);
-    /* h2o's graceful-shutdown timer (GOAWAY, then close) must have run before disposal */
-    h2o_timeout_entry_t *goaway = &t->ctx.http2._graceful_shutdown_timeout;
     uint64_t deadline = now_ns() + (uint64_t)cfg->shutdown_timeout * 1000000000u;
-    while ((t->active > 0 || gw_db_pending(t->db) > 0 || h2o_timeout_is_linked(goaway)) && now_ns() < deadline)
+    while ((t->active > 0 || gw_db_pending(t->db) > 0) && now_ns() < deadline)
         h2o_evloop_run(t->loop, 50);
-    if (h2o_timeout_is_linked(goaway))
-        h2o_timeout_unlink(goaway);
     if (t->active > 0)
         gw_log_warn("shutting down with %zu requests unfinished", t->active);
     for (int i = 0; i < 3; i++) /* let the last responses leave */
         h2o_evloop_run(t->loop, 10);
-    gw_db_destroy(t->db);
+    gw_db_destroy(t->db); /* closes the database connections */
     t->db = NULL;
-    h2o_context_dispose(&t->ctx);
-    h2o_evloop_destroy(t->loop);
+
+    /* Done. h2o 2.2.5 cannot dispose a context while clients still hold keep-alive
+     * connections (it asserts), and has no way to close them; so the thread reports and
+     * parks, and the process exits with its state intact and reachable. */
+    pthread_mutex_lock(&done_lock);
+    threads_done++;
+    pthread_cond_signal(&done_cond);
+    pthread_mutex_unlock(&done_lock);
+    for (;;)
+        pause(); /* SIGTERM and SIGINT are blocked here: only the process's exit ends this */
     return NULL;
 }
 
@@ -605,15 +612,13 @@ int gw_server_run(const gw_config_t *cfg)
     sigwait(&sigs, &sig);
     gw_log_info("%s: shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     atomic_store(&stopping, 1);
-    for (int i = 0; i < cfg->threads; i++)
-        pthread_join(threads[i].tid, NULL);
-    free(threads);
+    pthread_mutex_lock(&done_lock);
+    while (threads_done < cfg->threads)
+        pthread_cond_wait(&done_cond, &done_lock);
+    pthread_mutex_unlock(&done_lock);
     for (size_t i = 0; i < 2; i++)
         if (listen_fds[i] >= 0)
             close(listen_fds[i]);
-    if (ssl_ctx != NULL)
-        SSL_CTX_free(ssl_ctx);
-    h2o_config_dispose(&globalconf);
     gw_log_info("stopped");
-    return 0;
+    return 0; /* exit(): the parked threads and their h2o state go with the process */
 }

@@ -18,6 +18,7 @@ int main(void)
     CHECK_EQ(gw_db_status_for_sqlstate("22P02"), 400);
     CHECK_EQ(gw_db_status_for_sqlstate("22P05"), 400);
     CHECK_EQ(gw_db_status_for_sqlstate("22021"), 400);
+    CHECK_EQ(gw_db_status_for_sqlstate("54001"), 400); /* JSON nested 20000 deep */
     CHECK_EQ(gw_db_status_for_sqlstate("23505"), 409);
     CHECK_EQ(gw_db_status_for_sqlstate("23514"), 422);
     CHECK_EQ(gw_db_status_for_sqlstate("23502"), 422);

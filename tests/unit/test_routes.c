@@ -131,6 +131,12 @@ static void test_table(void)
         CHECK(strstr(r->sql, beyond) == NULL);
     }
     CHECK(strstr(gw_routes_begin_sql, "api.begin_request($1") != NULL);
+    /* names label metrics: unique, and free of characters a label value would need escaped */
+    for (size_t i = 0; i < gw_routes_count; i++) {
+        CHECK(strspn(gw_routes[i].name, "abcdefghijklmnopqrstuvwxyz_") == strlen(gw_routes[i].name));
+        for (size_t j = i + 1; j < gw_routes_count; j++)
+            CHECK(strcmp(gw_routes[i].name, gw_routes[j].name) != 0);
+    }
 }
 
 static void test_allow(void)
