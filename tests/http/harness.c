@@ -149,8 +149,8 @@ int h_expect_status_at(const resp_t *r, long status, const char *file, int line)
 int h_expect_error_at(const resp_t *r, long status, const char *code, const char *file, int line)
 {
     const char *got = r && json_is_object(r->json) ? h_jstr(r->json, "code") : NULL;
-    return h_check_at(r != NULL && r->status == status && got != NULL && strcmp(got, code) == 0, file, line,
-                      "expected %ld %s: %s", status, code, resp_brief(r));
+    return h_check_at(r != NULL && r->status == status && got != NULL && strcmp(got, code) == 0, file, line, "expected %ld %s: %s",
+                      status, code, resp_brief(r));
 }
 
 int h_expect_validation_at(const resp_t *r, const char *place, const char *const *fields, const char *file, int line)
@@ -169,9 +169,8 @@ int h_expect_validation_at(const resp_t *r, const char *place, const char *const
         json_array_foreach(detail, j, p)
         {
             json_t *loc = json_object_get(p, "loc");
-            if (json_is_array(loc) && json_array_size(loc) == 2 &&
-                json_is_string(json_array_get(loc, 0)) && strcmp(json_string_value(json_array_get(loc, 0)), place) == 0 &&
-                json_is_string(json_array_get(loc, 1)) &&
+            if (json_is_array(loc) && json_array_size(loc) == 2 && json_is_string(json_array_get(loc, 0)) &&
+                strcmp(json_string_value(json_array_get(loc, 0)), place) == 0 && json_is_string(json_array_get(loc, 1)) &&
                 strcmp(json_string_value(json_array_get(loc, 1)), fields[i]) == 0 && json_is_string(json_object_get(p, "msg")) &&
                 json_is_string(json_object_get(p, "type")))
                 found = 1;
@@ -227,8 +226,8 @@ int h_expect_task_at(const resp_t *r, const json_t *t, const char *user_id, cons
     else if (!json_is_string(json_object_get(t, "updated_at")) || !h_match(h_jstr(t, "updated_at"), ts))
         why = "updated_at is not an RFC 3339 UTC timestamp";
     char *dump = t ? json_dumps(t, JSON_COMPACT) : NULL;
-    int ok = h_check_at(why == NULL, file, line, "task shape: %s: %s (%s)", why ? why : "ok", dump ? dump : "null",
-                        r ? r->what : "");
+    int ok =
+        h_check_at(why == NULL, file, line, "task shape: %s: %s (%s)", why ? why : "ok", dump ? dump : "null", r ? r->what : "");
     free(dump);
     return ok;
 }
@@ -326,11 +325,32 @@ const char *h_make_cert(void)
 
 /* --- the gateway process ------------------------------------------------------------ */
 
-static const char *const gateway_vars[] = {
-    "HOST", "PORT", "TLS_PORT", "TLS_CERT", "TLS_KEY", "GATEWAY_THREADS", "DATABASE_URL", "DB_POOL_SIZE",
-    "DB_PIPELINE_DEPTH", "DB_QUEUE_MAX", "DB_STATEMENT_TIMEOUT", "DB_PREPARED", "MAX_BODY", "CORS_ORIGINS",
-    "ACCOUNTS", "SHUTDOWN_TIMEOUT", "BETTER_AUTH_SECRET", "JWT_LEEWAY", "JWT_TTL", "JWT_ISSUER", "JWT_AUDIENCE",
-    "JWT_JWKS_FILE", "JWT_JWKS_URL", "LOG_LEVEL", "RATE_LIMIT", NULL};
+static const char *const gateway_vars[] = {"HOST",
+                                           "PORT",
+                                           "TLS_PORT",
+                                           "TLS_CERT",
+                                           "TLS_KEY",
+                                           "GATEWAY_THREADS",
+                                           "DATABASE_URL",
+                                           "DB_POOL_SIZE",
+                                           "DB_PIPELINE_DEPTH",
+                                           "DB_QUEUE_MAX",
+                                           "DB_STATEMENT_TIMEOUT",
+                                           "DB_PREPARED",
+                                           "MAX_BODY",
+                                           "CORS_ORIGINS",
+                                           "ACCOUNTS",
+                                           "SHUTDOWN_TIMEOUT",
+                                           "BETTER_AUTH_SECRET",
+                                           "JWT_LEEWAY",
+                                           "JWT_TTL",
+                                           "JWT_ISSUER",
+                                           "JWT_AUDIENCE",
+                                           "JWT_JWKS_FILE",
+                                           "JWT_JWKS_URL",
+                                           "LOG_LEVEL",
+                                           "RATE_LIMIT",
+                                           NULL};
 
 typedef struct envlist {
     char **v;
@@ -413,8 +433,8 @@ int gw_spawn(gw_t *gw, const char *const *overrides, const char *const *argv_ext
     char desc[1024] = "";
     for (const char *const *o = overrides; o != NULL && *o != NULL; o++) {
         env_set(&env, *o);
-        desc_len += (size_t)snprintf(desc + desc_len, desc_len < sizeof desc ? sizeof desc - desc_len : 0, "%s%s",
-                                     desc_len ? " " : "", *o);
+        desc_len +=
+            (size_t)snprintf(desc + desc_len, desc_len < sizeof desc ? sizeof desc - desc_len : 0, "%s%s", desc_len ? " " : "", *o);
         if (desc_len >= sizeof desc)
             desc_len = sizeof desc - 1;
     }
@@ -527,8 +547,7 @@ static int wait_healthy(gw_t *gw, proto_t p, const struct timespec *t0)
     CURL *h = curl_easy_init();
     char url[100];
     int ok = 0;
-    snprintf(url, sizeof url, "%s://127.0.0.1:%d/healthz", p == P_H2TLS ? "https" : "http",
-             p == P_H2TLS ? gw->tls_port : gw->port);
+    snprintf(url, sizeof url, "%s://127.0.0.1:%d/healthz", p == P_H2TLS ? "https" : "http", p == P_H2TLS ? gw->tls_port : gw->port);
     while (!ok && h_ms_since(t0) < 10000) {
         int st;
         if (waitpid(gw->pid, &st, WNOHANG) == gw->pid) {
@@ -545,8 +564,7 @@ static int wait_healthy(gw_t *gw, proto_t p, const struct timespec *t0)
         curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
         curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
         long code = 0;
-        if (curl_easy_perform(h) == CURLE_OK && curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code) == CURLE_OK &&
-            code == 200)
+        if (curl_easy_perform(h) == CURLE_OK && curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code) == CURLE_OK && code == 200)
             ok = 1;
         if (!ok)
             h_sleep_ms(50);
@@ -566,8 +584,8 @@ int gw_start(gw_t *gw, const char *const *overrides)
         ok = wait_healthy(gw, P_H2TLS, &t0);
     if (!ok) {
         if (gw->running) {
-            CHECK(0, "the gateway (%s) did not answer 200 on GET /healthz within 10 s; its output:\n%s",
-                  gw->overrides_desc, output_tail(gw));
+            CHECK(0, "the gateway (%s) did not answer 200 on GET /healthz within 10 s; its output:\n%s", gw->overrides_desc,
+                  output_tail(gw));
             gw_kill(gw);
         }
         return -1;
@@ -602,9 +620,8 @@ int gw_stop(gw_t *gw)
     int ended = gw_wait_exit(gw, 15000, &st);
     long ms = h_ms_since(&t0);
     int ok = CHECK(ended && WIFEXITED(st) && WEXITSTATUS(st) == 0,
-                   "the gateway (%s) exits with status 0 within 15 s of SIGTERM (%s after %ld ms)%s%s",
-                   gw->overrides_desc,
-                   !ended ? "still running"
+                   "the gateway (%s) exits with status 0 within 15 s of SIGTERM (%s after %ld ms)%s%s", gw->overrides_desc,
+                   !ended          ? "still running"
                    : WIFEXITED(st) ? h_fmt("exit status %d", WEXITSTATUS(st))
                                    : h_fmt("killed by signal %d", WTERMSIG(st)),
                    ms, ended && WIFEXITED(st) && WEXITSTATUS(st) == 0 ? "" : "; its output:\n",
@@ -791,8 +808,8 @@ struct curl_slist *h_setup_easy(CURL *h, gw_t *gw, const req_t *rq, resp_t *r)
     return hl;
 }
 
-static const char *const sql_words[] = {"SELECT", "ERROR:", "api.", "todo.", "PL/pgSQL", "constraint", "SQLSTATE",
-                                        "violates", "pg_", "relation ", "syntax error", NULL};
+static const char *const sql_words[] = {"SELECT",   "ERROR:",   "api.", "todo.",     "PL/pgSQL",     "constraint",
+                                        "SQLSTATE", "violates", "pg_",  "relation ", "syntax error", NULL};
 
 static void check_invariants(const req_t *rq, resp_t *r)
 {
@@ -976,8 +993,8 @@ resp_t **h_multi(gw_t *gw, const req_t *reqs, size_t n, int one_connection, size
     for (size_t i = 0; i < n; i++) {
         if (rs[i] == NULL) { /* never started: out of time */
             rs[i] = h_resp_new();
-            snprintf(rs[i]->what, sizeof rs[i]->what, "%s %.200s (%s)", reqs[i].method ? reqs[i].method : "GET",
-                     reqs[i].path, h_proto_name[reqs[i].proto]);
+            snprintf(rs[i]->what, sizeof rs[i]->what, "%s %.200s (%s)", reqs[i].method ? reqs[i].method : "GET", reqs[i].path,
+                     h_proto_name[reqs[i].proto]);
             snprintf(rs[i]->err, sizeof rs[i]->err, "not started within %ld ms", timeout_ms);
             rs[i]->body = calloc(1, 1);
             if (!reqs[i].raw)
@@ -1004,8 +1021,7 @@ resp_t **h_multi(gw_t *gw, const req_t *reqs, size_t n, int one_connection, size
 int h_tcp_connect(int port)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     if (fd < 0)
         return -1;
     if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
@@ -1235,20 +1251,20 @@ void h_flow_crud(gw_t *gw, proto_t p, long want)
     r = h_send(gw, p, "PATCH", h_fmt("%s/complete", item), tok, NULL);
     SEEN(r);
     (void)(EXPECT_STATUS(r, 200) &&
-        CHECK(json_is_true(json_object_get(r->json, "completed")), "complete with no body toggles to true: %s",
-              resp_brief(r)));
+           CHECK(json_is_true(json_object_get(r->json, "completed")), "complete with no body toggles to true: %s", resp_brief(r)));
     resp_free(r);
 
     r = h_send(gw, p, "PATCH", h_fmt("%s/complete", item), tok, "{\"completed\": false}");
     SEEN(r);
     (void)(EXPECT_STATUS(r, 200) && CHECK(json_is_false(json_object_get(r->json, "completed")),
-                                   "complete with {\"completed\": false} sets false: %s", resp_brief(r)));
+                                          "complete with {\"completed\": false} sets false: %s", resp_brief(r)));
     resp_free(r);
 
     r = h_get(gw, p, base, tok);
     SEEN(r);
-    (void)(EXPECT_STATUS(r, 200) && CHECK(h_jlen(r) == 1 && json_integer_value(json_object_get(json_array_get(r->json, 0), "id")) == id,
-                                   "the list holds the one task: %s", resp_brief(r)));
+    (void)(EXPECT_STATUS(r, 200) &&
+           CHECK(h_jlen(r) == 1 && json_integer_value(json_object_get(json_array_get(r->json, 0), "id")) == id,
+                 "the list holds the one task: %s", resp_brief(r)));
     resp_free(r);
 
     r = h_send(gw, p, "DELETE", item, tok, NULL);

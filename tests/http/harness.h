@@ -18,11 +18,11 @@
 #define H_SECRET "http-test-secret-0123456789abcdef-0123456789ABCDEF"
 
 typedef enum {
-    P_H1 = 0,   /* HTTP/1.1 over cleartext */
-    P_H2C,      /* HTTP/2 over cleartext, prior knowledge */
-    P_H2TLS,    /* TLS, ALPN h2 */
-    P_H1TLS,    /* TLS, ALPN http/1.1 only */
-    P_UPGRADE,  /* HTTP/1.1 with Upgrade: h2c */
+    P_H1 = 0,  /* HTTP/1.1 over cleartext */
+    P_H2C,     /* HTTP/2 over cleartext, prior knowledge */
+    P_H2TLS,   /* TLS, ALPN h2 */
+    P_H1TLS,   /* TLS, ALPN http/1.1 only */
+    P_UPGRADE, /* HTTP/1.1 with Upgrade: h2c */
     P_COUNT
 } proto_t;
 
@@ -33,31 +33,31 @@ typedef struct hdr {
 } hdr_t;
 
 typedef struct resp {
-    long status;        /* 0 when the transfer failed (err says why) */
-    char *body;         /* NUL-terminated */
+    long status; /* 0 when the transfer failed (err says why) */
+    char *body;  /* NUL-terminated */
     size_t len;
-    hdr_t *hdrs;        /* of the final response */
+    hdr_t *hdrs; /* of the final response */
     size_t nhdrs;
-    json_t *json;       /* the parsed body, NULL when it is not JSON */
-    long http_version;  /* CURL_HTTP_VERSION_1_1, CURL_HTTP_VERSION_2_0, ... */
-    long new_connects;  /* CURLINFO_NUM_CONNECTS */
+    json_t *json;      /* the parsed body, NULL when it is not JSON */
+    long http_version; /* CURL_HTTP_VERSION_1_1, CURL_HTTP_VERSION_2_0, ... */
+    long new_connects; /* CURLINFO_NUM_CONNECTS */
     char err[CURL_ERROR_SIZE];
-    char what[320];     /* "METHOD path (proto)", for messages */
+    char what[320]; /* "METHOD path (proto)", for messages */
 } resp_t;
 
 typedef struct req {
-    const char *method;       /* default GET (POST when body is set) */
-    const char *path;         /* "/api/..." */
-    const char *token;        /* sent as "Authorization: Bearer <token>" when set */
-    const char *body;         /* NULL: no body */
-    long body_len;            /* -1 (or 0 with a non-empty body): strlen(body) */
-    const char *ctype;        /* NULL: application/json when there is a body; "": no Content-Type */
+    const char *method;         /* default GET (POST when body is set) */
+    const char *path;           /* "/api/..." */
+    const char *token;          /* sent as "Authorization: Bearer <token>" when set */
+    const char *body;           /* NULL: no body */
+    long body_len;              /* -1 (or 0 with a non-empty body): strlen(body) */
+    const char *ctype;          /* NULL: application/json when there is a body; "": no Content-Type */
     const char *const *headers; /* extra request headers, NULL-terminated */
     proto_t proto;
-    int chunked;              /* send the body with Transfer-Encoding: chunked (HTTP/1.1) / no length (h2) */
-    int raw;                  /* 1: skip the invariants every answer must meet */
-    int expect100;            /* 1: leave Expect: to the headers (default: no Expect: 100-continue) */
-    long timeout_ms;          /* 0: 10 s */
+    int chunked;     /* send the body with Transfer-Encoding: chunked (HTTP/1.1) / no length (h2) */
+    int raw;         /* 1: skip the invariants every answer must meet */
+    int expect100;   /* 1: leave Expect: to the headers (default: no Expect: 100-continue) */
+    long timeout_ms; /* 0: 10 s */
 } req_t;
 
 typedef struct gw {
@@ -66,7 +66,7 @@ typedef struct gw {
     int running;
     char log_path[256];
     char *overrides_desc;
-    CURL *easy[P_COUNT];      /* one handle per protocol, so connections are reused */
+    CURL *easy[P_COUNT]; /* one handle per protocol, so connections are reused */
 } gw_t;
 
 /* --- checks ------------------------------------------------------------------------- */
@@ -90,11 +90,10 @@ int h_expect_error_at(const resp_t *r, long status, const char *code, const char
 #define EXPECT_ERROR(r, st, code) h_expect_error_at((r), (st), (code), __FILE__, __LINE__)
 /* A 422 validation_failed whose detail lists exactly the fields named (loc ["body"|"query", f]). */
 int h_expect_validation_at(const resp_t *r, const char *place, const char *const *fields, const char *file, int line);
-#define EXPECT_VALIDATION(r, place, ...)                                                                  \
+#define EXPECT_VALIDATION(r, place, ...)                                                                                           \
     h_expect_validation_at((r), (place), (const char *const[]){__VA_ARGS__, NULL}, __FILE__, __LINE__)
 /* A string member of a JSON object equals expected (expected NULL: the member is JSON null). */
-int h_expect_jstr_at(const resp_t *r, const json_t *obj, const char *key, const char *expected, const char *file,
-                     int line);
+int h_expect_jstr_at(const resp_t *r, const json_t *obj, const char *key, const char *expected, const char *file, int line);
 #define EXPECT_JSTR(r, obj, key, exp) h_expect_jstr_at((r), (obj), (key), (exp), __FILE__, __LINE__)
 /* A header equals expected (expected NULL: the header is absent). */
 int h_expect_header_at(const resp_t *r, const char *name, const char *expected, const char *file, int line);
@@ -162,9 +161,9 @@ proto_t h_mux_proto(const gw_t *gw);
 /* --- small helpers ------------------------------------------------------------------ */
 
 char *h_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2))); /* kept */
-char *h_keep(char *p);                                                     /* frees p at the end */
-char *h_uid(const char *prefix);     /* prefix-<16 random hex>; kept */
-char *h_repeat(const char *s, int n); /* s repeated n times; kept */
+char *h_keep(char *p);                                                   /* frees p at the end */
+char *h_uid(const char *prefix);                                         /* prefix-<16 random hex>; kept */
+char *h_repeat(const char *s, int n);                                    /* s repeated n times; kept */
 int64_t h_now(void);
 void h_sleep_ms(long ms);
 long h_ms_since(const struct timespec *t0);

@@ -26,8 +26,8 @@ static int read_session(gw_t *g, const resp_t *r, const char *email, const char 
     const char *token = h_jstr(r->json, "token");
     if (!CHECK(json_is_object(user) && token && token[0], "the answer has a token and a user: %s", resp_brief(r)))
         return 0;
-    CHECK(json_object_size(user) == 3 && json_is_string(json_object_get(user, "id")) &&
-              json_object_get(user, "email") && json_object_get(user, "name"),
+    CHECK(json_object_size(user) == 3 && json_is_string(json_object_get(user, "id")) && json_object_get(user, "email") &&
+              json_object_get(user, "name"),
           "user is exactly {\"id\", \"email\", \"name\"}: %s", resp_brief(r));
     CHECK(strstr(r->body, "password") == NULL && strstr(r->body, "$2") == NULL, "no password or hash in the answer: %s",
           resp_brief(r));
@@ -92,8 +92,8 @@ static int status_is(gw_t *g, const char *method, const char *path, const char *
         abort();
     va_end(ap);
     const char *code = h_jstr(r->json, "code");
-    int ok = CHECK(r->status == want && (want != 401 || (code && strcmp(code, "unauthorized") == 0)), "%s: %s", what,
-                   resp_brief(r));
+    int ok =
+        CHECK(r->status == want && (want != 401 || (code && strcmp(code, "unauthorized") == 0)), "%s: %s", what, resp_brief(r));
     free(what);
     resp_free(r);
     return ok;
@@ -144,8 +144,8 @@ static void test_register_login(void)
     }
 
     /* Wrong password and unknown email: the same 401 invalid_credentials. */
-    resp_t *wrong = h_send(&gw, P_H1, "POST", "/api/auth/login", NULL,
-                           h_fmt("{\"email\": \"%s\", \"password\": \"correct horsE\"}", email));
+    resp_t *wrong =
+        h_send(&gw, P_H1, "POST", "/api/auth/login", NULL, h_fmt("{\"email\": \"%s\", \"password\": \"correct horsE\"}", email));
     resp_t *unknown = h_send(&gw, P_H1, "POST", "/api/auth/login", NULL,
                              h_fmt("{\"email\": \"nobody.%s@example.com\", \"password\": \"correct horse\"}", tag));
     EXPECT_ERROR(wrong, 401, "invalid_credentials");
@@ -196,14 +196,17 @@ static void test_register_login(void)
     }
     static const char *const not_objects[] = {"", "[]", "not json", "\"x\""};
     for (size_t i = 0; i < sizeof not_objects / sizeof *not_objects; i++) {
-        req_t rq = {.method = "POST", .path = i % 2 ? "/api/auth/login" : "/api/auth/register", .body = not_objects[i],
-                    .proto = P_H1};
+        req_t rq = {
+            .method = "POST", .path = i % 2 ? "/api/auth/login" : "/api/auth/register", .body = not_objects[i], .proto = P_H1};
         r = h_req(&gw, &rq);
         EXPECT_ERROR(r, 400, "invalid_json");
         resp_free(r);
     }
-    req_t rq = {.method = "POST", .path = "/api/auth/register", .ctype = "text/plain",
-                .body = h_fmt("{\"email\": \"typed.%s@example.com\", \"password\": \"long enough\"}", tag), .proto = P_H1};
+    req_t rq = {.method = "POST",
+                .path = "/api/auth/register",
+                .ctype = "text/plain",
+                .body = h_fmt("{\"email\": \"typed.%s@example.com\", \"password\": \"long enough\"}", tag),
+                .proto = P_H1};
     r = h_req(&gw, &rq);
     EXPECT_ERROR(r, 415, "unsupported_media_type");
     resp_free(r);
@@ -218,8 +221,9 @@ static void test_register_login(void)
         const char *hash = pg_text(db, "select password_hash from todo.users where id = $1", a.id, NULL);
         CHECK(hash && h_match(hash, "^\\$2[abxy]\\$[0-9]{2}\\$") && strstr(hash, "correct horse") == NULL,
               "alice's password is a bcrypt hash: %s", hash ? hash : "(no row)");
-        CHECK(pg_number(db, "select count(*) from todo.users where password_hash like '%correct horse%' or email like '%correct horse%'",
-                        NULL, NULL) == 0,
+        CHECK(pg_number(
+                  db, "select count(*) from todo.users where password_hash like '%correct horse%' or email like '%correct horse%'",
+                  NULL, NULL) == 0,
               "the plain password is nowhere in todo.users");
         PQfinish(db);
     }
@@ -231,8 +235,11 @@ static void test_concurrent_register(void)
     const char *email = h_fmt("race.%s@example.com", h_uid("r") + 2);
     req_t rqs[4];
     for (int i = 0; i < 4; i++)
-        rqs[i] = (req_t){.method = "POST", .path = "/api/auth/register", .proto = h_mux_proto(&gw),
-                         .body = h_fmt("{\"email\": \"%s\", \"password\": \"password %d\"}", i % 2 ? email : h_fmt("%s", email), i)};
+        rqs[i] =
+            (req_t){.method = "POST",
+                    .path = "/api/auth/register",
+                    .proto = h_mux_proto(&gw),
+                    .body = h_fmt("{\"email\": \"%s\", \"password\": \"password %d\"}", i % 2 ? email : h_fmt("%s", email), i)};
     resp_t **rs = h_multi(&gw, rqs, 4, 1, 0, 20000);
     int created = 0, taken = 0;
     for (int i = 0; i < 4; i++) {
@@ -260,10 +267,10 @@ static void test_logout(void)
     EXPECT_STATUS(r, 201);
     resp_free(r);
     /* Our own tokens for that user: one issued a minute ago, one with no iat. */
-    const char *older = tok_craft("{\"alg\":\"HS256\",\"typ\":\"JWT\"}",
-                                  h_fmt("{\"sub\":\"%s\",\"iat\":%lld,\"exp\":%lld}", a.id, (long long)h_now() - 60,
-                                        (long long)h_now() + 3600),
-                                  "sha256", H_SECRET);
+    const char *older =
+        tok_craft("{\"alg\":\"HS256\",\"typ\":\"JWT\"}",
+                  h_fmt("{\"sub\":\"%s\",\"iat\":%lld,\"exp\":%lld}", a.id, (long long)h_now() - 60, (long long)h_now() + 3600),
+                  "sha256", H_SECRET);
     const char *no_iat = tok_craft("{\"alg\":\"HS256\",\"typ\":\"JWT\"}",
                                    h_fmt("{\"sub\":\"%s\",\"exp\":%lld}", a.id, (long long)h_now() + 3600), "sha256", H_SECRET);
     status_is(&gw, "GET", "/api/auth/me", older, 200, "a token issued a minute ago works before logout");
@@ -308,7 +315,7 @@ static void test_logout(void)
     h_section("me without an account");
     status_is(&gw, "GET", "/api/auth/me", NULL, 401, "me without a token is 401");
     status_is(&gw, "GET", "/api/auth/me", tok_user(h_uid("noaccount")), 401,
-          "me with a valid token of a user without an account is 401");
+              "me with a valid token of a user without an account is 401");
 }
 
 /* JWT_TTL with a suffix, iss/aud stamped, and nothing of the password in the log. */
@@ -374,8 +381,8 @@ static void test_accounts_off(void)
         const char *body = strcmp(routes[i][0], "POST") == 0 && strstr(routes[i][1], "logout") == NULL
                                ? h_fmt("{\"email\": \"off.%s@example.com\", \"password\": \"long enough\"}", user)
                                : NULL;
-        resp_t *r = h_send(&g, P_H1, routes[i][0], routes[i][1], strstr(routes[i][1], "me") || strstr(routes[i][1], "logout") ? tok : NULL,
-                           body);
+        resp_t *r = h_send(&g, P_H1, routes[i][0], routes[i][1],
+                           strstr(routes[i][1], "me") || strstr(routes[i][1], "logout") ? tok : NULL, body);
         EXPECT_ERROR(r, 404, "not_found");
         resp_free(r);
     }

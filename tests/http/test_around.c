@@ -108,8 +108,8 @@ static void test_no_cors(gw_t *g)
 {
     h_section("no CORS_ORIGINS: no CORS headers");
     const char *user = h_uid("nocors");
-    resp_t *r = with_headers(g, P_H1, "GET", h_fmt("/api/%s/tasks", user), tok_user(user), NULL, "Origin: http://app.example",
-                             NULL, NULL);
+    resp_t *r =
+        with_headers(g, P_H1, "GET", h_fmt("/api/%s/tasks", user), tok_user(user), NULL, "Origin: http://app.example", NULL, NULL);
     EXPECT_STATUS(r, 200);
     EXPECT_HEADER(r, "Access-Control-Allow-Origin", NULL);
     resp_free(r);
@@ -137,14 +137,10 @@ static void test_request_ids(gw_t *g)
             const char *method, *path, *token, *body;
             long status;
         } kinds[] = {
-            {"GET", "/healthz", NULL, NULL, 200},
-            {"GET", "/readyz", NULL, NULL, 200},
-            {"GET", base, tok, NULL, 200},
-            {"POST", base, tok, "{\"title\": \"rid\"}", 201},
-            {"GET", "/nope", NULL, NULL, 404},
-            {"GET", base, NULL, NULL, 401},
-            {"DELETE", base, tok, NULL, 405},
-            {"POST", base, tok, "{\"title\": \"\"}", 422},
+            {"GET", "/healthz", NULL, NULL, 200}, {"GET", "/readyz", NULL, NULL, 200},
+            {"GET", base, tok, NULL, 200},        {"POST", base, tok, "{\"title\": \"rid\"}", 201},
+            {"GET", "/nope", NULL, NULL, 404},    {"GET", base, NULL, NULL, 401},
+            {"DELETE", base, tok, NULL, 405},     {"POST", base, tok, "{\"title\": \"\"}", 422},
             {"POST", base, tok, "nope", 400},
         };
         const char *seen = NULL;
@@ -178,8 +174,7 @@ static void test_request_ids(gw_t *g)
         EXPECT_HEADER(r, "X-Request-Id", "abc-123");
         resp_free(r);
 
-        const char *const insane[] = {h_repeat("a", 300), "has space", "semi;colon\"quote", "<script>",
-                                      "caf\xc3\xa9"};
+        const char *const insane[] = {h_repeat("a", 300), "has space", "semi;colon\"quote", "<script>", "caf\xc3\xa9"};
         for (size_t i = 0; i < sizeof insane / sizeof *insane; i++) {
             r = with_headers(g, p, "GET", base, tok, NULL, h_fmt("X-Request-Id: %s", insane[i]), NULL, NULL);
             const char *id = resp_header(r, "X-Request-Id");
@@ -267,9 +262,9 @@ static void test_openapi(gw_t *g)
                       want[i].methods[k]);
         }
         /* The error codes of the contract are written down somewhere in it. */
-        static const char *const codes[] = {"invalid_json", "unauthorized", "user_id_mismatch", "not_found",
-                                            "validation_failed", "email_taken", "payload_too_large",
-                                            "unsupported_media_type", "invalid_credentials"};
+        static const char *const codes[] = {"invalid_json",      "unauthorized",           "user_id_mismatch",
+                                            "not_found",         "validation_failed",      "email_taken",
+                                            "payload_too_large", "unsupported_media_type", "invalid_credentials"};
         for (size_t i = 0; i < sizeof codes / sizeof *codes; i++)
             CHECK(strstr(r->body, codes[i]) != NULL, "the document mentions the error code %s", codes[i]);
     }

@@ -67,14 +67,15 @@ static void test_tokens(void)
     try_token(&gw, "a hand-made HS256 token", valid, path, 200);
     try_token(&gw, "HS256 without typ", tok_craft("{\"alg\":\"HS256\"}", good, "sha256", H_SECRET), path, 200);
     try_token(&gw, "no iat", tok_craft(HS, payload("{\"sub\":\"%s\",\"exp\":%lld}", U, exp), "sha256", H_SECRET), path, 200);
-    try_token(&gw, "the user id in id", tok_craft(HS, payload("{\"id\":\"%s\",\"exp\":%lld}", U, exp), "sha256", H_SECRET),
-              path, 200);
+    try_token(&gw, "the user id in id", tok_craft(HS, payload("{\"id\":\"%s\",\"exp\":%lld}", U, exp), "sha256", H_SECRET), path,
+              200);
     try_token(&gw, "the user id in user.id (Better Auth cookie cache)",
               tok_craft(HS, payload("{\"user\":{\"id\":\"%s\",\"email\":\"a@b.example\"},\"session\":{},\"exp\":%lld}", U, exp),
                         "sha256", H_SECRET),
               path, 200);
-    const char *both = tok_craft(HS, payload("{\"sub\":\"%s\",\"id\":\"%s-id\",\"user\":{\"id\":\"%s-user\"},\"exp\":%lld}", U, U, U, exp),
-                                 "sha256", H_SECRET);
+    const char *both =
+        tok_craft(HS, payload("{\"sub\":\"%s\",\"id\":\"%s-id\",\"user\":{\"id\":\"%s-user\"},\"exp\":%lld}", U, U, U, exp),
+                  "sha256", H_SECRET);
     try_token(&gw, "sub comes before id and user.id", both, path, 200);
     try_token(&gw, "sub comes before id", both, h_fmt("/api/%s-id/tasks", U), 403);
     try_token(&gw, "id comes before user.id",
@@ -88,12 +89,13 @@ static void test_tokens(void)
     try_token(&gw, "iat 30 s ahead (within the leeway)",
               tok_craft(HS, payload("{\"sub\":\"%s\",\"iat\":%lld,\"exp\":%lld}", U, now + 30, exp), "sha256", H_SECRET), path,
               200);
-    try_token(&gw, "nbf in the past", tok_craft(HS, payload("{\"sub\":\"%s\",\"nbf\":%lld,\"exp\":%lld}", U, now - 600, exp), "sha256", H_SECRET),
-              path, 200);
-    try_token(&gw, "iss and aud are not checked when not configured",
-              tok_craft(HS, payload("{\"sub\":\"%s\",\"iss\":\"anyone\",\"aud\":\"anything\",\"exp\":%lld}", U, exp), "sha256",
-                        H_SECRET),
-              path, 200);
+    try_token(&gw, "nbf in the past",
+              tok_craft(HS, payload("{\"sub\":\"%s\",\"nbf\":%lld,\"exp\":%lld}", U, now - 600, exp), "sha256", H_SECRET), path,
+              200);
+    try_token(
+        &gw, "iss and aud are not checked when not configured",
+        tok_craft(HS, payload("{\"sub\":\"%s\",\"iss\":\"anyone\",\"aud\":\"anything\",\"exp\":%lld}", U, exp), "sha256", H_SECRET),
+        path, 200);
     const char *long_id = h_repeat("a", 255);
     try_token(&gw, "a 255-character user id", tok_user(long_id), h_fmt("/api/%s/tasks", long_id), 200);
     const char *odd = h_fmt("%s_A-9.x~", U);
@@ -146,11 +148,13 @@ static void test_tokens(void)
     {
         /* A valid token whose payload is swapped for another user's, signature kept. */
         const char *other = h_uid("victim");
-        const char *forged = tok_craft(HS, payload("{\"sub\":\"%s\",\"iat\":%lld,\"exp\":%lld}", other, now, exp), "sha256", H_SECRET);
+        const char *forged =
+            tok_craft(HS, payload("{\"sub\":\"%s\",\"iat\":%lld,\"exp\":%lld}", other, now, exp), "sha256", H_SECRET);
         const char *sig = strrchr(valid, '.');
         const char *tampered = h_fmt("%.*s%s", (int)(strrchr(forged, '.') - forged), forged, sig);
         try_token(&gw, "a tampered payload (another sub, the original signature)", tampered, h_fmt("/api/%s/tasks", other), 401);
-        const char *longer_exp = tok_craft(HS, payload("{\"sub\":\"%s\",\"iat\":%lld,\"exp\":%lld}", U, now, exp + 999999), "sha256", H_SECRET);
+        const char *longer_exp =
+            tok_craft(HS, payload("{\"sub\":\"%s\",\"iat\":%lld,\"exp\":%lld}", U, now, exp + 999999), "sha256", H_SECRET);
         try_token(&gw, "a tampered exp, the original signature",
                   h_fmt("%.*s%s", (int)(strrchr(longer_exp, '.') - longer_exp), longer_exp, sig), path, 401);
         char *flipped = h_fmt("%s", valid);
@@ -161,19 +165,24 @@ static void test_tokens(void)
     }
 
     h_section("time claims");
-    try_token(&gw, "expired an hour ago", tok_craft(HS, payload("{\"sub\":\"%s\",\"iat\":%lld,\"exp\":%lld}", U, now - 7200, now - 3600), "sha256", H_SECRET),
+    try_token(&gw, "expired an hour ago",
+              tok_craft(HS, payload("{\"sub\":\"%s\",\"iat\":%lld,\"exp\":%lld}", U, now - 7200, now - 3600), "sha256", H_SECRET),
               path, 401);
-    try_token(&gw, "expired 120 s ago (beyond the leeway)", tok_craft(HS, payload("{\"sub\":\"%s\",\"exp\":%lld}", U, now - 120), "sha256", H_SECRET),
-              path, 401);
+    try_token(&gw, "expired 120 s ago (beyond the leeway)",
+              tok_craft(HS, payload("{\"sub\":\"%s\",\"exp\":%lld}", U, now - 120), "sha256", H_SECRET), path, 401);
     try_token(&gw, "no exp", tok_craft(HS, payload("{\"sub\":\"%s\",\"iat\":%lld}", U, now), "sha256", H_SECRET), path, 401);
-    try_token(&gw, "exp a string", tok_craft(HS, payload("{\"sub\":\"%s\",\"exp\":\"%lld\"}", U, exp), "sha256", H_SECRET), path, 401);
+    try_token(&gw, "exp a string", tok_craft(HS, payload("{\"sub\":\"%s\",\"exp\":\"%lld\"}", U, exp), "sha256", H_SECRET), path,
+              401);
     try_token(&gw, "exp null", tok_craft(HS, payload("{\"sub\":\"%s\",\"exp\":null}", U), "sha256", H_SECRET), path, 401);
     try_token(&gw, "exp 0", tok_craft(HS, payload("{\"sub\":\"%s\",\"exp\":0}", U), "sha256", H_SECRET), path, 401);
-    try_token(&gw, "nbf an hour ahead", tok_craft(HS, payload("{\"sub\":\"%s\",\"nbf\":%lld,\"exp\":%lld}", U, now + 3600, exp + 3600), "sha256", H_SECRET),
+    try_token(&gw, "nbf an hour ahead",
+              tok_craft(HS, payload("{\"sub\":\"%s\",\"nbf\":%lld,\"exp\":%lld}", U, now + 3600, exp + 3600), "sha256", H_SECRET),
               path, 401);
-    try_token(&gw, "nbf 120 s ahead", tok_craft(HS, payload("{\"sub\":\"%s\",\"nbf\":%lld,\"exp\":%lld}", U, now + 120, exp), "sha256", H_SECRET),
-              path, 401);
-    try_token(&gw, "iat an hour ahead", tok_craft(HS, payload("{\"sub\":\"%s\",\"iat\":%lld,\"exp\":%lld}", U, now + 3600, exp + 3600), "sha256", H_SECRET),
+    try_token(&gw, "nbf 120 s ahead",
+              tok_craft(HS, payload("{\"sub\":\"%s\",\"nbf\":%lld,\"exp\":%lld}", U, now + 120, exp), "sha256", H_SECRET), path,
+              401);
+    try_token(&gw, "iat an hour ahead",
+              tok_craft(HS, payload("{\"sub\":\"%s\",\"iat\":%lld,\"exp\":%lld}", U, now + 3600, exp + 3600), "sha256", H_SECRET),
               path, 401);
 
     h_section("user id claims");
@@ -190,21 +199,22 @@ static void test_tokens(void)
     }
     const char *long256 = h_repeat("b", 256);
     try_token(&gw, "a 256-character sub", tok_user(long256), h_fmt("/api/%s/tasks", long256), 401);
-    try_token(&gw, "a numeric sub", tok_craft(HS, payload("{\"sub\":123,\"exp\":%lld}", exp), "sha256", H_SECRET), "/api/123/tasks", 401);
+    try_token(&gw, "a numeric sub", tok_craft(HS, payload("{\"sub\":123,\"exp\":%lld}", exp), "sha256", H_SECRET), "/api/123/tasks",
+              401);
     try_token(&gw, "a null sub", tok_craft(HS, payload("{\"sub\":null,\"exp\":%lld}", exp), "sha256", H_SECRET), path, 401);
-    try_token(&gw, "an object sub", tok_craft(HS, payload("{\"sub\":{\"id\":\"%s\"},\"exp\":%lld}", U, exp), "sha256", H_SECRET), path,
-              401);
+    try_token(&gw, "an object sub", tok_craft(HS, payload("{\"sub\":{\"id\":\"%s\"},\"exp\":%lld}", U, exp), "sha256", H_SECRET),
+              path, 401);
     try_token(&gw, "an empty id", tok_craft(HS, payload("{\"id\":\"\",\"exp\":%lld}", exp), "sha256", H_SECRET), path, 401);
-    try_token(&gw, "an empty user.id", tok_craft(HS, payload("{\"user\":{\"id\":\"\"},\"exp\":%lld}", exp), "sha256", H_SECRET), path,
-              401);
+    try_token(&gw, "an empty user.id", tok_craft(HS, payload("{\"user\":{\"id\":\"\"},\"exp\":%lld}", exp), "sha256", H_SECRET),
+              path, 401);
     try_token(&gw, "a numeric user.id", tok_craft(HS, payload("{\"user\":{\"id\":7},\"exp\":%lld}", exp), "sha256", H_SECRET),
               "/api/7/tasks", 401);
     try_token(&gw, "a 256-character id", tok_craft(HS, payload("{\"id\":\"%s\",\"exp\":%lld}", long256, exp), "sha256", H_SECRET),
               h_fmt("/api/%s/tasks", long256), 401);
 
     h_section("401 on every task route");
-    const char *routes[][2] = {{"GET", ""}, {"POST", ""}, {"GET", "/1"}, {"PUT", "/1"}, {"PATCH", "/1"}, {"DELETE", "/1"},
-                               {"PATCH", "/1/complete"}};
+    const char *routes[][2] = {{"GET", ""},     {"POST", ""},     {"GET", "/1"},           {"PUT", "/1"},
+                               {"PATCH", "/1"}, {"DELETE", "/1"}, {"PATCH", "/1/complete"}};
     const char *expired = tok_craft(HS, payload("{\"sub\":\"%s\",\"exp\":%lld}", U, now - 3600), "sha256", H_SECRET);
     for (size_t i = 0; i < sizeof routes / sizeof *routes; i++) {
         const char *body = strcmp(routes[i][0], "GET") && strcmp(routes[i][0], "DELETE") ? "{\"title\": \"x\"}" : NULL;
@@ -290,18 +300,19 @@ static void test_issuer_audience(void)
     const char *path = h_fmt("/api/%s/tasks", U);
     const long long exp = h_now() + 3600;
 #define T(...) tok_craft(HS, payload(__VA_ARGS__), "sha256", H_SECRET)
-    try_token(&g, "the right iss and aud", T("{\"sub\":\"%s\",\"iss\":\"https://issuer.example\",\"aud\":\"todo-api\",\"exp\":%lld}", U, exp),
-              path, 200);
+    try_token(&g, "the right iss and aud",
+              T("{\"sub\":\"%s\",\"iss\":\"https://issuer.example\",\"aud\":\"todo-api\",\"exp\":%lld}", U, exp), path, 200);
     try_token(&g, "aud an array naming it",
-              T("{\"sub\":\"%s\",\"iss\":\"https://issuer.example\",\"aud\":[\"other\",\"todo-api\"],\"exp\":%lld}", U, exp), path, 200);
+              T("{\"sub\":\"%s\",\"iss\":\"https://issuer.example\",\"aud\":[\"other\",\"todo-api\"],\"exp\":%lld}", U, exp), path,
+              200);
     try_token(&g, "no iss", T("{\"sub\":\"%s\",\"aud\":\"todo-api\",\"exp\":%lld}", U, exp), path, 401);
-    try_token(&g, "another iss", T("{\"sub\":\"%s\",\"iss\":\"https://evil.example\",\"aud\":\"todo-api\",\"exp\":%lld}", U, exp), path,
-              401);
+    try_token(&g, "another iss", T("{\"sub\":\"%s\",\"iss\":\"https://evil.example\",\"aud\":\"todo-api\",\"exp\":%lld}", U, exp),
+              path, 401);
     try_token(&g, "an iss with a trailing slash",
               T("{\"sub\":\"%s\",\"iss\":\"https://issuer.example/\",\"aud\":\"todo-api\",\"exp\":%lld}", U, exp), path, 401);
     try_token(&g, "no aud", T("{\"sub\":\"%s\",\"iss\":\"https://issuer.example\",\"exp\":%lld}", U, exp), path, 401);
-    try_token(&g, "another aud", T("{\"sub\":\"%s\",\"iss\":\"https://issuer.example\",\"aud\":\"todo-apix\",\"exp\":%lld}", U, exp), path,
-              401);
+    try_token(&g, "another aud",
+              T("{\"sub\":\"%s\",\"iss\":\"https://issuer.example\",\"aud\":\"todo-apix\",\"exp\":%lld}", U, exp), path, 401);
     try_token(&g, "an aud array without it",
               T("{\"sub\":\"%s\",\"iss\":\"https://issuer.example\",\"aud\":[\"a\",\"b\"],\"exp\":%lld}", U, exp), path, 401);
     try_token(&g, "a plain token without iss or aud", tok_user(U), path, 401);
@@ -319,10 +330,13 @@ static void test_leeway(void)
     const char *U = h_uid("leeway");
     const char *path = h_fmt("/api/%s/tasks", U);
     const long long now = h_now();
-    try_token(&g, "exp 30 s ago", tok_craft(HS, payload("{\"sub\":\"%s\",\"exp\":%lld}", U, now - 30), "sha256", H_SECRET), path, 401);
-    try_token(&g, "nbf 30 s ahead", tok_craft(HS, payload("{\"sub\":\"%s\",\"nbf\":%lld,\"exp\":%lld}", U, now + 30, now + 3600), "sha256", H_SECRET),
+    try_token(&g, "exp 30 s ago", tok_craft(HS, payload("{\"sub\":\"%s\",\"exp\":%lld}", U, now - 30), "sha256", H_SECRET), path,
+              401);
+    try_token(&g, "nbf 30 s ahead",
+              tok_craft(HS, payload("{\"sub\":\"%s\",\"nbf\":%lld,\"exp\":%lld}", U, now + 30, now + 3600), "sha256", H_SECRET),
               path, 401);
-    try_token(&g, "exp 30 s ahead", tok_craft(HS, payload("{\"sub\":\"%s\",\"exp\":%lld}", U, now + 30), "sha256", H_SECRET), path, 200);
+    try_token(&g, "exp 30 s ahead", tok_craft(HS, payload("{\"sub\":\"%s\",\"exp\":%lld}", U, now + 30), "sha256", H_SECRET), path,
+              200);
     gw_stop(&g);
 }
 

@@ -30,8 +30,12 @@ static void test_many_streams(gw_t *g, proto_t proto)
     const char *base = h_fmt("/api/%s/tasks", user);
     req_t rqs[N];
     for (int i = 0; i < N; i++)
-        rqs[i] = (req_t){.method = "POST", .path = base, .token = tok, .proto = proto,
-                         .body = h_fmt("{\"title\": \"stream %d\"}", i), .timeout_ms = 30000};
+        rqs[i] = (req_t){.method = "POST",
+                         .path = base,
+                         .token = tok,
+                         .proto = proto,
+                         .body = h_fmt("{\"title\": \"stream %d\"}", i),
+                         .timeout_ms = 30000};
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     resp_t **rs = h_multi(g, rqs, N, 1, 0, 30000);
@@ -78,7 +82,7 @@ static void test_many_streams(gw_t *g, proto_t proto)
 }
 
 enum { K_CREATE, K_LIST, K_GET, K_INVALID, K_OTHERS, K_REVOKED, K_COUNT };
-static const char *const kind_name[K_COUNT] = {"create", "list", "get", "invalid create", "get of the other's task",
+static const char *const kind_name[K_COUNT] = {"create",         "list", "get", "invalid create", "get of the other's task",
                                                "revoked token's"};
 
 /* Checks one answer of the interleaved batch; returns NULL when right, else why. */
@@ -137,9 +141,9 @@ static void test_no_user_leak(gw_t *g, PGconn *db)
     /* A third user whose tokens were all revoked (as by a logout): api.begin_request refuses them. */
     const char *revoked = h_uid("leak-revoked");
     pg_run(db, "insert into todo.revocations (user_id, tokens_valid_after) values ($1, now())", revoked, NULL);
-    const char *revoked_tok = tok_craft("{\"alg\":\"HS256\",\"typ\":\"JWT\"}",
-                                        h_fmt("{\"sub\":\"%s\",\"exp\":%lld}", revoked, (long long)h_now() + 3600), "sha256",
-                                        H_SECRET);
+    const char *revoked_tok =
+        tok_craft("{\"alg\":\"HS256\",\"typ\":\"JWT\"}", h_fmt("{\"sub\":\"%s\",\"exp\":%lld}", revoked, (long long)h_now() + 3600),
+                  "sha256", H_SECRET);
     req_t *rqs = calloc(N, sizeof *rqs);
     int *kinds = calloc(N, sizeof *kinds);
     long long *want = calloc(N, sizeof *want);
@@ -207,7 +211,7 @@ static void test_no_user_leak(gw_t *g, PGconn *db)
         resp_t *r = h_get(g, P_H1, bases[u], toks[u]);
         long want_n = SEED + creates[u];
         (void)(EXPECT_STATUS(r, 200) &&
-            CHECK(h_jlen(r) == want_n, "%s ends with exactly %ld tasks (%ld)", users[u], want_n, h_jlen(r)));
+               CHECK(h_jlen(r) == want_n, "%s ends with exactly %ld tasks (%ld)", users[u], want_n, h_jlen(r)));
         resp_free(r);
         CHECK(pg_number(db, "select count(*) from todo.tasks where user_id = $1", users[u], NULL) == want_n,
               "the database holds exactly %ld tasks of %s", want_n, users[u]);
@@ -244,11 +248,11 @@ static void test_toggles(gw_t *g, proto_t proto)
         resp_free(rs[i]);
     }
     free(rs);
-    CHECK(ok == N && trues == N / 2, "%d toggles all answer 200, half of them true (%d ok, %d true): each toggle is atomic", N,
-          ok, trues);
+    CHECK(ok == N && trues == N / 2, "%d toggles all answer 200, half of them true (%d ok, %d true): each toggle is atomic", N, ok,
+          trues);
     r = h_get(g, P_H1, h_fmt("/api/%s/tasks/%lld", user, id), tok);
     (void)(EXPECT_STATUS(r, 200) && CHECK(json_is_false(json_object_get(r->json, "completed")),
-                                   "after an even number of toggles the task is pending: %s", resp_brief(r)));
+                                          "after an even number of toggles the task is pending: %s", resp_brief(r)));
     resp_free(r);
 }
 
@@ -312,7 +316,7 @@ static void test_disconnects(gw_t *g, PGconn *db)
             continue;
         size_t len = strlen(s);
         if (i % 7 == 3)
-            len /= 2; /* hang up in the middle of the headers */
+            len /= 2;                             /* hang up in the middle of the headers */
         if (send(fd, s, len, MSG_NOSIGNAL) < 0) { /* nothing: the point is hanging up */
         }
         close(fd);
@@ -367,8 +371,8 @@ static void test_disconnects(gw_t *g, PGconn *db)
     clock_gettime(CLOCK_MONOTONIC, &t0);
     req_t rq = {.method = "GET", .path = base, .token = tok, .proto = P_H1, .timeout_ms = 3000};
     r = h_req(g, &rq);
-    CHECK(r->status == 200 && h_ms_since(&t0) < 3000, "a request is served while 20 clients dribble (%ld ms): %s",
-          h_ms_since(&t0), resp_brief(r));
+    CHECK(r->status == 200 && h_ms_since(&t0) < 3000, "a request is served while 20 clients dribble (%ld ms): %s", h_ms_since(&t0),
+          resp_brief(r));
     resp_free(r);
     for (int i = 0; i < 20; i++)
         if (slow[i] >= 0)

@@ -56,21 +56,24 @@ static void test_unreachable(void)
             r = h_send(&g, p, api[i].method, api[i].path, tok, api[i].body);
             long ms = h_ms_since(&t0);
             (void)(EXPECT_ERROR(r, 503, "unavailable") &&
-                CHECK(retry_after_ok(r), "Retry-After is a number of seconds: %s", resp_header(r, "Retry-After")));
+                   CHECK(retry_after_ok(r), "Retry-After is a number of seconds: %s", resp_header(r, "Retry-After")));
             CHECK(ms < 5000, "%s is answered promptly (%ld ms)", r->what, ms);
             resp_free(r);
         }
 
         /* What needs no database is answered as usual. */
-        const char *expired = tok_craft("{\"alg\":\"HS256\",\"typ\":\"JWT\"}",
-                                        h_fmt("{\"sub\":\"%s\",\"exp\":%lld}", user, (long long)h_now() - 3600), "sha256", H_SECRET);
+        const char *expired =
+            tok_craft("{\"alg\":\"HS256\",\"typ\":\"JWT\"}",
+                      h_fmt("{\"sub\":\"%s\",\"exp\":%lld}", user, (long long)h_now() - 3600), "sha256", H_SECRET);
         r = h_get(&g, p, base, NULL);
         EXPECT_ERROR(r, 401, "unauthorized");
         resp_free(r);
         r = h_get(&g, p, base, expired);
         EXPECT_ERROR(r, 401, "unauthorized");
         resp_free(r);
-        r = h_get(&g, p, base, tok_craft("{\"alg\":\"none\"}", h_fmt("{\"sub\":\"%s\",\"exp\":%lld}", user, (long long)h_now() + 60), NULL, NULL));
+        r = h_get(
+            &g, p, base,
+            tok_craft("{\"alg\":\"none\"}", h_fmt("{\"sub\":\"%s\",\"exp\":%lld}", user, (long long)h_now() + 60), NULL, NULL));
         EXPECT_ERROR(r, 401, "unauthorized");
         resp_free(r);
         r = h_get(&g, p, h_fmt("/api/%s-other/tasks", user), tok);
@@ -128,8 +131,8 @@ static void test_queue_full(PGconn *db)
     gw_t g;
     enum { N = 8 };
     h_section("DB_QUEUE_MAX=1 with one busy connection: 503 unavailable");
-    const char *const env[] = {"GATEWAY_THREADS=1", "DB_POOL_SIZE=1", "DB_PIPELINE_DEPTH=1", "DB_QUEUE_MAX=1",
-                               "DB_STATEMENT_TIMEOUT=1500", NULL};
+    const char *const env[] = {
+        "GATEWAY_THREADS=1", "DB_POOL_SIZE=1", "DB_PIPELINE_DEPTH=1", "DB_QUEUE_MAX=1", "DB_STATEMENT_TIMEOUT=1500", NULL};
     if (gw_start(&g, env) != 0)
         return;
     const char *user = h_uid("queue");
@@ -184,8 +187,8 @@ static void test_reconnect(PGconn *db)
     long long killed =
         pg_number(db, "select count(pg_terminate_backend(pid)) from pg_stat_activity where application_name = $1", app, NULL);
     if (killed <= 0)
-        killed = pg_number(db, "select count(pg_terminate_backend(pid)) from pg_stat_activity where usename = 'todo_gateway'",
-                           NULL, NULL);
+        killed = pg_number(db, "select count(pg_terminate_backend(pid)) from pg_stat_activity where usename = 'todo_gateway'", NULL,
+                           NULL);
     CHECK(killed >= 1, "the gateway's backends were terminated (%lld)", killed);
 
     struct timespec t0;

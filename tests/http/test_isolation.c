@@ -93,8 +93,8 @@ int main(int argc, char **argv)
             resp_t *none = h_send(&gw, p, ops[i].method, h_fmt("%s/%lld%s", bbase, never, ops[i].suffix), tb, ops[i].body);
             EXPECT_ERROR(theirs, 404, "not_found");
             EXPECT_ERROR(none, 404, "not_found");
-            CHECK(strcmp(masked(theirs, aid), masked(none, never)) == 0,
-                  "%s: alice's task and a missing one answer alike: %s / %s", theirs->what, theirs->body, none->body);
+            CHECK(strcmp(masked(theirs, aid), masked(none, never)) == 0, "%s: alice's task and a missing one answer alike: %s / %s",
+                  theirs->what, theirs->body, none->body);
             CHECK(strstr(theirs->body, "alice") == NULL && strstr(theirs->body, "secret") == NULL,
                   "the 404 shows nothing of alice's: %s", resp_brief(theirs));
             resp_free(theirs);
@@ -146,8 +146,14 @@ int main(int argc, char **argv)
     resp_free(r);
 
     h_section("bob's list, search and paging show nothing of alice's");
-    const char *const queries[] = {"", "?q=alice", "?q=secret", "?status=completed", "?sort=title", "?limit=1",
-                                   h_fmt("?user_id=%s", alice), "?limit=1000&offset=0"};
+    const char *const queries[] = {"",
+                                   "?q=alice",
+                                   "?q=secret",
+                                   "?status=completed",
+                                   "?sort=title",
+                                   "?limit=1",
+                                   h_fmt("?user_id=%s", alice),
+                                   "?limit=1000&offset=0"};
     for (size_t i = 0; i < sizeof queries / sizeof *queries; i++) {
         r = h_get(&gw, P_H2C, h_fmt("%s%s", bbase, queries[i]), tb);
         if (EXPECT_STATUS(r, 200) && CHECK(json_is_array(r->json), "a list: %s", resp_brief(r))) {
@@ -156,24 +162,23 @@ int main(int argc, char **argv)
             int all_bobs = 1;
             json_array_foreach(r->json, k, t) all_bobs &= h_jstr(t, "user_id") && strcmp(h_jstr(t, "user_id"), bob) == 0;
             CHECK(all_bobs, "every task in bob's list is bob's: %s", resp_brief(r));
-            CHECK(strstr(r->body, "alice") == NULL && strstr(r->body, "secret") == NULL, "nothing of alice's in %s",
-                  resp_brief(r));
+            CHECK(strstr(r->body, "alice") == NULL && strstr(r->body, "secret") == NULL, "nothing of alice's in %s", resp_brief(r));
             if (strcmp(queries[i], "?limit=1") == 0)
-                CHECK((resp_header(r, "Link") != NULL) == (bob_count > 1), "bob has %d tasks: ?limit=1 has %s next page",
-                      bob_count, bob_count > 1 ? "a" : "no");
+                CHECK((resp_header(r, "Link") != NULL) == (bob_count > 1), "bob has %d tasks: ?limit=1 has %s next page", bob_count,
+                      bob_count > 1 ? "a" : "no");
         }
         resp_free(r);
     }
     r = h_get(&gw, P_H1, h_fmt("%s?limit=%d", bbase, bob_count), tb);
-    (void)(EXPECT_STATUS(r, 200) && CHECK(h_jlen(r) == bob_count && resp_header(r, "Link") == NULL,
-                                   "alice's rows are not counted in bob's paging (no Link after bob's %d): %s", bob_count,
-                                   resp_brief(r)));
+    (void)(EXPECT_STATUS(r, 200) &&
+           CHECK(h_jlen(r) == bob_count && resp_header(r, "Link") == NULL,
+                 "alice's rows are not counted in bob's paging (no Link after bob's %d): %s", bob_count, resp_brief(r)));
     resp_free(r);
 
     h_section("alice's task is unchanged");
     r = h_get(&gw, P_H1, h_fmt("%s/%lld", abase, aid), ta);
-    (void)(EXPECT_STATUS(r, 200) && CHECK(strcmp(dump(r->json), alice_json) == 0, "alice's task is exactly as before: %s vs %s",
-                                   dump(r->json), alice_json));
+    (void)(EXPECT_STATUS(r, 200) &&
+           CHECK(strcmp(dump(r->json), alice_json) == 0, "alice's task is exactly as before: %s vs %s", dump(r->json), alice_json));
     resp_free(r);
     r = h_get(&gw, P_H1, abase, ta);
     (void)(EXPECT_STATUS(r, 200) && CHECK(h_jlen(r) == 5, "alice still has her 5 tasks and nothing planted: %s", resp_brief(r)));

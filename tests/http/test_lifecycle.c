@@ -41,8 +41,8 @@ static void test_cli(void)
         int ended = gw_wait_exit(&g, 5000, &st);
         const char *out = gw_output(&g);
         CHECK(ended && WIFEXITED(st) && WEXITSTATUS(st) == 0, "--help exits 0");
-        static const char *const vars[] = {"BETTER_AUTH_SECRET", "DATABASE_URL", "PORT", "TLS_CERT", "MAX_BODY", "CORS_ORIGINS",
-                                           "JWT_TTL", "DB_POOL_SIZE"};
+        static const char *const vars[] = {"BETTER_AUTH_SECRET", "DATABASE_URL", "PORT",    "TLS_CERT",
+                                           "MAX_BODY",           "CORS_ORIGINS", "JWT_TTL", "DB_POOL_SIZE"};
         for (size_t i = 0; i < sizeof vars / sizeof *vars; i++)
             CHECK(strstr(out, vars[i]) != NULL, "--help describes %s", vars[i]);
         gw_kill(&g);
@@ -60,7 +60,7 @@ static void test_cli(void)
 static void test_bad_config(void)
 {
     static const struct {
-        const char *env[4]; /* NULL-terminated */
+        const char *env[4];   /* NULL-terminated */
         const char *names[2]; /* the message names one of these */
     } cases[] = {
         {{"PORT=abc"}, {"PORT"}},
@@ -99,7 +99,9 @@ static void test_bad_config(void)
         const char *out = gw_output(&g);
         const char *desc = h_fmt("%s%s%s", cases[i].env[0], cases[i].env[1] ? " " : "", cases[i].env[1] ? cases[i].env[1] : "");
         if (CHECK(ended && WIFEXITED(st) && WEXITSTATUS(st) != 0, "%s: start-up fails with a non-zero exit (%s)", desc,
-                  !ended ? "still running after 5 s" : WIFEXITED(st) ? h_fmt("exit %d", WEXITSTATUS(st)) : "killed by a signal"))
+                  !ended          ? "still running after 5 s"
+                  : WIFEXITED(st) ? h_fmt("exit %d", WEXITSTATUS(st))
+                                  : "killed by a signal"))
             CHECK(strstr(out, cases[i].names[0]) != NULL || (cases[i].names[1] && strstr(out, cases[i].names[1]) != NULL),
                   "%s: the message names %s: \"%.300s\"", desc, cases[i].names[0], out);
         gw_kill(&g);

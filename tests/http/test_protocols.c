@@ -61,8 +61,8 @@ static void test_no_alpn(gw_t *g)
         rc = curl_easy_perform(h);
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
         curl_easy_getinfo(h, CURLINFO_HTTP_VERSION, &version);
-        CHECK(rc == CURLE_OK && code == 200 && version == CURL_HTTP_VERSION_2_0, "TLS 1.%d with h2 answers 200 (%s, %ld)",
-              i + 2, curl_easy_strerror(rc), code);
+        CHECK(rc == CURLE_OK && code == 200 && version == CURL_HTTP_VERSION_2_0, "TLS 1.%d with h2 answers 200 (%s, %ld)", i + 2,
+              curl_easy_strerror(rc), code);
         curl_easy_cleanup(h);
     }
 }
@@ -72,12 +72,13 @@ static void test_raw(gw_t *g)
     h_section("raw HTTP/1.0 and pipelined HTTP/1.1");
     const char *r10 = "GET /healthz HTTP/1.0\r\n\r\n";
     const char *got = h_raw_exchange(g->port, r10, strlen(r10), 5000);
-    CHECK(strncmp(got, "HTTP/1.", 7) == 0 && strstr(got, " 200 ") != NULL, "an HTTP/1.0 request gets 200 and the server closes: %.80s",
-          got);
+    CHECK(strncmp(got, "HTTP/1.", 7) == 0 && strstr(got, " 200 ") != NULL,
+          "an HTTP/1.0 request gets 200 and the server closes: %.80s", got);
     const char *piped = "GET /healthz HTTP/1.1\r\nHost: a\r\n\r\nGET /nope HTTP/1.1\r\nHost: a\r\n\r\n"
                         "GET /readyz HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n";
     got = h_raw_exchange(g->port, piped, strlen(piped), 5000);
-    CHECK(count(got, "HTTP/1.1 200") == 2 && count(got, "HTTP/1.1 404") == 1 && strstr(got, "HTTP/1.1 404") > strstr(got, "HTTP/1.1 200"),
+    CHECK(count(got, "HTTP/1.1 200") == 2 && count(got, "HTTP/1.1 404") == 1 &&
+              strstr(got, "HTTP/1.1 404") > strstr(got, "HTTP/1.1 200"),
           "three pipelined requests get 200, 404, 200 in order: %.300s", got);
     const char *noh = "GET /healthz HTTP/1.1\r\n\r\n";
     got = h_raw_exchange(g->port, noh, strlen(noh), 2000);
@@ -92,7 +93,10 @@ static void test_raw(gw_t *g)
     const struct {
         const char *data;
         size_t len;
-    } junk[] = {{junk1, sizeof junk1 - 1}, {junk2, sizeof junk2 - 1}, {junk3, sizeof junk3 - 1}, {junk4, sizeof junk4 - 1},
+    } junk[] = {{junk1, sizeof junk1 - 1},
+                {junk2, sizeof junk2 - 1},
+                {junk3, sizeof junk3 - 1},
+                {junk4, sizeof junk4 - 1},
                 {junk5, sizeof junk5 - 1}};
     for (size_t i = 0; i < sizeof junk / sizeof *junk; i++) {
         h_raw_exchange(g->port, junk[i].data, junk[i].len, 1000);

@@ -96,8 +96,7 @@ static void test_create(void)
         if (loc != NULL) {
             resp_t *g = h_get(&gw, P, loc, tok);
             if (EXPECT_STATUS(g, 200))
-                CHECK(strcmp(dump(g->json), created) == 0, "GET Location returns what POST did: %s vs %s", dump(g->json),
-                      created);
+                CHECK(strcmp(dump(g->json), created) == 0, "GET Location returns what POST did: %s vs %s", dump(g->json), created);
             resp_free(g);
         }
     }
@@ -138,9 +137,15 @@ static void test_validation(void)
     const char *user = h_uid("valid");
     const char *tok = tok_user(user);
     const char *base = h_fmt("/api/%s/tasks", user);
-    static const char *const bad_titles[] = {"{\"title\": \"\"}", "{\"title\": \"   \"}", "{\"title\": \" \\t\\n \"}",
-                                             "{\"title\": 5}", "{\"title\": null}", "{\"title\": true}",
-                                             "{\"title\": [\"a\"]}", "{\"title\": {\"x\": 1}}", "{}",
+    static const char *const bad_titles[] = {"{\"title\": \"\"}",
+                                             "{\"title\": \"   \"}",
+                                             "{\"title\": \" \\t\\n \"}",
+                                             "{\"title\": 5}",
+                                             "{\"title\": null}",
+                                             "{\"title\": true}",
+                                             "{\"title\": [\"a\"]}",
+                                             "{\"title\": {\"x\": 1}}",
+                                             "{}",
                                              "{\"title\": \"\\u00a0\\u3000\\u2003\"}" /* Unicode spaces only */,
                                              "{\"description\": \"no title\"}"};
     for (size_t i = 0; i < sizeof bad_titles / sizeof *bad_titles; i++) {
@@ -150,8 +155,7 @@ static void test_validation(void)
                   "the message names the field: %s", resp_brief(r));
         resp_free(r);
     }
-    static const char *const bad_desc[] = {"{\"title\": \"t\", \"description\": 5}",
-                                           "{\"title\": \"t\", \"description\": false}",
+    static const char *const bad_desc[] = {"{\"title\": \"t\", \"description\": 5}", "{\"title\": \"t\", \"description\": false}",
                                            "{\"title\": \"t\", \"description\": [\"x\"]}"};
     for (size_t i = 0; i < sizeof bad_desc / sizeof *bad_desc; i++) {
         resp_t *r = h_send(&gw, P, "POST", base, tok, bad_desc[i]);
@@ -159,8 +163,7 @@ static void test_validation(void)
         resp_free(r);
     }
     static const char *const bad_completed[] = {"{\"title\": \"t\", \"completed\": \"yes\"}",
-                                                "{\"title\": \"t\", \"completed\": 1}",
-                                                "{\"title\": \"t\", \"completed\": null}"};
+                                                "{\"title\": \"t\", \"completed\": 1}", "{\"title\": \"t\", \"completed\": null}"};
     for (size_t i = 0; i < sizeof bad_completed / sizeof *bad_completed; i++) {
         resp_t *r = h_send(&gw, P, "POST", base, tok, bad_completed[i]);
         EXPECT_VALIDATION(r, "body", "completed");
@@ -193,8 +196,17 @@ static void test_bodies(void)
     long long id = create(tok, base, "{\"title\": \"target\"}");
     const char *item = h_fmt("%s/%lld", base, id);
 
-    static const char *const not_objects[] = {"not json", "[]", "[{\"title\": \"a\"}]", "\"x\"", "1", "null", "true",
-                                              "{", "{\"title\": \"a\"", "{\"title\": \"a\"} trailing", "{'title': 'a'}",
+    static const char *const not_objects[] = {"not json",
+                                              "[]",
+                                              "[{\"title\": \"a\"}]",
+                                              "\"x\"",
+                                              "1",
+                                              "null",
+                                              "true",
+                                              "{",
+                                              "{\"title\": \"a\"",
+                                              "{\"title\": \"a\"} trailing",
+                                              "{'title': 'a'}",
                                               "{\"title\": \"\xff\xfe\"}" /* not UTF-8 */};
     for (size_t i = 0; i < sizeof not_objects / sizeof *not_objects; i++) {
         resp_t *r = h_send(&gw, P, "POST", base, tok, not_objects[i]);
@@ -249,11 +261,11 @@ static void test_bodies(void)
     resp_free(r);
 
     /* Media types. */
-    static const char *const bad_types[] = {"text/plain", "", "application/x-www-form-urlencoded", "application/jsonx",
-                                            "text/json", "multipart/form-data; boundary=x"};
+    static const char *const bad_types[] = {"text/plain",        "",          "application/x-www-form-urlencoded",
+                                            "application/jsonx", "text/json", "multipart/form-data; boundary=x"};
     for (size_t i = 0; i < sizeof bad_types / sizeof *bad_types; i++) {
-        req_t rq = {.method = "POST", .path = base, .token = tok, .body = "{\"title\": \"typed\"}", .ctype = bad_types[i],
-                    .proto = P};
+        req_t rq = {
+            .method = "POST", .path = base, .token = tok, .body = "{\"title\": \"typed\"}", .ctype = bad_types[i], .proto = P};
         r = h_req(&gw, &rq);
         CHECK(r->status == 415 && h_jstr(r->json, "code") && strcmp(h_jstr(r->json, "code"), "unsupported_media_type") == 0,
               "Content-Type \"%s\" is 415 unsupported_media_type: %s", bad_types[i], resp_brief(r));
@@ -262,22 +274,30 @@ static void test_bodies(void)
     static const char *const good_types[] = {"application/json; charset=utf-8", "application/json;charset=UTF-8",
                                              "APPLICATION/JSON"};
     for (size_t i = 0; i < sizeof good_types / sizeof *good_types; i++) {
-        req_t rq = {.method = "POST", .path = base, .token = tok, .body = "{\"title\": \"typed\"}", .ctype = good_types[i],
-                    .proto = P};
+        req_t rq = {
+            .method = "POST", .path = base, .token = tok, .body = "{\"title\": \"typed\"}", .ctype = good_types[i], .proto = P};
         r = h_req(&gw, &rq);
         CHECK(r->status == 201, "Content-Type \"%s\" is accepted: %s", good_types[i], resp_brief(r));
         resp_free(r);
     }
     const char *const typed_methods[] = {"PUT", "PATCH"};
     for (size_t i = 0; i < 2; i++) {
-        req_t rq = {.method = typed_methods[i], .path = item, .token = tok, .body = "{\"title\": \"x\"}",
-                    .ctype = "text/plain", .proto = P};
+        req_t rq = {.method = typed_methods[i],
+                    .path = item,
+                    .token = tok,
+                    .body = "{\"title\": \"x\"}",
+                    .ctype = "text/plain",
+                    .proto = P};
         r = h_req(&gw, &rq);
         EXPECT_ERROR(r, 415, "unsupported_media_type");
         resp_free(r);
     }
-    req_t rq = {.method = "PATCH", .path = h_fmt("%s/complete", item), .token = tok, .body = "{\"completed\": true}",
-                .ctype = "text/plain", .proto = P};
+    req_t rq = {.method = "PATCH",
+                .path = h_fmt("%s/complete", item),
+                .token = tok,
+                .body = "{\"completed\": true}",
+                .ctype = "text/plain",
+                .proto = P};
     r = h_req(&gw, &rq);
     EXPECT_ERROR(r, 415, "unsupported_media_type");
     resp_free(r);
@@ -285,13 +305,18 @@ static void test_bodies(void)
     /* The task is untouched by all of that. */
     r = h_get(&gw, P, item, tok);
     (void)(EXPECT_STATUS(r, 200) && EXPECT_JSTR(r, r->json, "title", "target") &&
-        CHECK(json_is_false(json_object_get(r->json, "completed")), "the task is untouched: %s", resp_brief(r)));
+           CHECK(json_is_false(json_object_get(r->json, "completed")), "the task is untouched: %s", resp_brief(r)));
     resp_free(r);
 
     /* A client that asks Expect: 100-continue (curl does for bodies over 1 KiB) is served. */
     {
         const char *hdr[] = {"Expect: 100-continue", NULL};
-        req_t rq = {.method = "POST", .path = base, .token = tok, .proto = P, .headers = hdr, .expect100 = 1,
+        req_t rq = {.method = "POST",
+                    .path = base,
+                    .token = tok,
+                    .proto = P,
+                    .headers = hdr,
+                    .expect100 = 1,
                     .body = h_fmt("{\"title\": \"expect\", \"description\": \"%s\"}", h_repeat("\xc3\xa9", 1000))};
         r = h_req(&gw, &rq);
         EXPECT_STATUS(r, 201);
@@ -327,8 +352,8 @@ static void test_update(void)
     const char *item = h_fmt("%s/%lld", base, id), *complete = h_fmt("%s/%lld/complete", base, id);
 
     r = h_send(&gw, P, "PATCH", complete, tok, NULL);
-    (void)(EXPECT_STATUS(r, 200) && CHECK(json_is_true(json_object_get(r->json, "completed")), "no body toggles to true: %s",
-                                   resp_brief(r)));
+    (void)(EXPECT_STATUS(r, 200) &&
+           CHECK(json_is_true(json_object_get(r->json, "completed")), "no body toggles to true: %s", resp_brief(r)));
     resp_free(r);
 
     /* PUT: description left out becomes null; completed left out is kept. */
@@ -339,8 +364,7 @@ static void test_update(void)
         CHECK(json_is_true(json_object_get(r->json, "completed")), "PUT without completed keeps it: %s", resp_brief(r));
         CHECK(json_integer_value(json_object_get(r->json, "id")) == id, "PUT keeps the id: %s", resp_brief(r));
         EXPECT_JSTR(r, r->json, "created_at", created_at);
-        CHECK(strcmp(h_jstr(r->json, "updated_at"), updated_at) > 0, "PUT moves updated_at past %s: %s", updated_at,
-              resp_brief(r));
+        CHECK(strcmp(h_jstr(r->json, "updated_at"), updated_at) > 0, "PUT moves updated_at past %s: %s", updated_at, resp_brief(r));
     }
     resp_free(r);
 
@@ -394,24 +418,24 @@ static void test_update(void)
         resp_free(r);
     }
     r = h_get(&gw, P, item, tok);
-    (void)(EXPECT_STATUS(r, 200) && CHECK(strcmp(dump(r->json), before) == 0, "rejected PATCHes changed nothing: %s vs %s",
-                                   dump(r->json), before));
+    (void)(EXPECT_STATUS(r, 200) &&
+           CHECK(strcmp(dump(r->json), before) == 0, "rejected PATCHes changed nothing: %s vs %s", dump(r->json), before));
     resp_free(r);
 
     /* complete: no body toggles, a body sets. */
     static const struct {
         const char *body;
         int want;
-    } steps[] = {{NULL, 0}, {NULL, 1}, {"{\"completed\": true}", 1}, {"{\"completed\": true}", 1},
-                 {"{\"completed\": false}", 0}, {"", 1} /* Content-Length: 0 is no body */};
+    } steps[] = {{NULL, 0}, {NULL, 1}, {"{\"completed\": true}", 1}, {"{\"completed\": true}", 1}, {"{\"completed\": false}", 0},
+                 {"", 1} /* Content-Length: 0 is no body */};
     for (size_t i = 0; i < sizeof steps / sizeof *steps; i++) {
         req_t rq = {.method = "PATCH", .path = complete, .token = tok, .body = steps[i].body, .proto = P};
         r = h_req(&gw, &rq);
         (void)(EXPECT_STATUS(r, 200) && CHECK(json_is_boolean(json_object_get(r->json, "completed")) &&
-                                           json_is_true(json_object_get(r->json, "completed")) == steps[i].want,
-                                       "complete step %zu (%s) leaves completed %s: %s", i,
-                                       steps[i].body ? (steps[i].body[0] ? steps[i].body : "empty body") : "no body",
-                                       steps[i].want ? "true" : "false", resp_brief(r)));
+                                                  json_is_true(json_object_get(r->json, "completed")) == steps[i].want,
+                                              "complete step %zu (%s) leaves completed %s: %s", i,
+                                              steps[i].body ? (steps[i].body[0] ? steps[i].body : "empty body") : "no body",
+                                              steps[i].want ? "true" : "false", resp_brief(r)));
         resp_free(r);
     }
     r = h_send(&gw, P, "PATCH", complete, tok, "{\"completed\": \"yes\"}");
@@ -439,14 +463,13 @@ static void test_delete_and_unknown(void)
     resp_free(r);
 
     r = h_get(&gw, P, base, tok);
-    (void)(EXPECT_STATUS(r, 200) && CHECK(h_jlen(r) == 1 && json_integer_value(json_object_get(json_array_get(r->json, 0), "id")) ==
-                                                         keep,
-                                   "only the other task is left: %s", resp_brief(r)));
+    (void)(EXPECT_STATUS(r, 200) &&
+           CHECK(h_jlen(r) == 1 && json_integer_value(json_object_get(json_array_get(r->json, 0), "id")) == keep,
+                 "only the other task is left: %s", resp_brief(r)));
     resp_free(r);
 
     /* A deleted id, an id never issued, and ids that are not ids at all: the same 404. */
-    static const char *const ids[] = {NULL, "999999999999", "0", "-1", "abc", "1abc", "1.5", "99999999999999999999",
-                                      "%20", "1%00"};
+    static const char *const ids[] = {NULL, "999999999999", "0", "-1", "abc", "1abc", "1.5", "99999999999999999999", "%20", "1%00"};
     for (size_t i = 0; i < sizeof ids / sizeof *ids; i++) {
         const char *id = ids[i] ? ids[i] : h_fmt("%lld", gone);
         const char *p = h_fmt("%s/%s", base, id);
@@ -478,11 +501,22 @@ static void test_routing(void)
     const char *base = h_fmt("/api/%s/tasks", user);
     long long id = create(tok, base, "{\"title\": \"routed\"}");
 
-    const char *const unknown[] = {"/", "/nope", "/api", "/api/", h_fmt("/api/%s", user), h_fmt("/api/%s/", user),
-                                   h_fmt("/api/%s/nope", user), h_fmt("%s/", base), h_fmt("%s/%lld/", base, id),
-                                   h_fmt("%s/%lld/complete/", base, id), h_fmt("%s/%lld/complete/x", base, id),
-                                   h_fmt("%s/%lld/x", base, id), h_fmt("/API/%s/tasks", user), "/api/auth",
-                                   "/api/auth/nope", "/healthz/x"};
+    const char *const unknown[] = {"/",
+                                   "/nope",
+                                   "/api",
+                                   "/api/",
+                                   h_fmt("/api/%s", user),
+                                   h_fmt("/api/%s/", user),
+                                   h_fmt("/api/%s/nope", user),
+                                   h_fmt("%s/", base),
+                                   h_fmt("%s/%lld/", base, id),
+                                   h_fmt("%s/%lld/complete/", base, id),
+                                   h_fmt("%s/%lld/complete/x", base, id),
+                                   h_fmt("%s/%lld/x", base, id),
+                                   h_fmt("/API/%s/tasks", user),
+                                   "/api/auth",
+                                   "/api/auth/nope",
+                                   "/healthz/x"};
     for (size_t i = 0; i < sizeof unknown / sizeof *unknown; i++) {
         resp_t *r = h_get(&gw, P, unknown[i], tok);
         EXPECT_ERROR(r, 404, "not_found");
@@ -500,12 +534,9 @@ static void test_routing(void)
     static const struct {
         const char *method, *path, *allow[4];
     } wrong[] = {
-        {"DELETE", "", {"GET", "POST"}},
-        {"PUT", "", {"GET", "POST"}},
-        {"PATCH", "", {"GET", "POST"}},
-        {"POST", "/ID", {"GET", "PUT", "PATCH", "DELETE"}},
-        {"GET", "/ID/complete", {"PATCH"}},
-        {"POST", "/ID/complete", {"PATCH"}},
+        {"DELETE", "", {"GET", "POST"}},       {"PUT", "", {"GET", "POST"}},
+        {"PATCH", "", {"GET", "POST"}},        {"POST", "/ID", {"GET", "PUT", "PATCH", "DELETE"}},
+        {"GET", "/ID/complete", {"PATCH"}},    {"POST", "/ID/complete", {"PATCH"}},
         {"DELETE", "/ID/complete", {"PATCH"}},
     };
     for (size_t i = 0; i < sizeof wrong / sizeof *wrong; i++) {
@@ -522,16 +553,16 @@ static void test_routing(void)
     }
     static const struct {
         const char *method, *path, *allow;
-    } wrong_auth[] = {{"GET", "/api/auth/login", "POST"},   {"GET", "/api/auth/register", "POST"},
-                      {"GET", "/api/auth/logout", "POST"},  {"POST", "/api/auth/me", "GET"},
-                      {"DELETE", "/api/auth/me", "GET"},    {"POST", "/healthz", "GET"},
+    } wrong_auth[] = {{"GET", "/api/auth/login", "POST"},  {"GET", "/api/auth/register", "POST"},
+                      {"GET", "/api/auth/logout", "POST"}, {"POST", "/api/auth/me", "GET"},
+                      {"DELETE", "/api/auth/me", "GET"},   {"POST", "/healthz", "GET"},
                       {"DELETE", "/readyz", "GET"}};
     for (size_t i = 0; i < sizeof wrong_auth / sizeof *wrong_auth; i++) {
         req_t rq = {.method = wrong_auth[i].method, .path = wrong_auth[i].path, .token = tok, .proto = P};
         r = h_req(&gw, &rq);
         (void)(EXPECT_ERROR(r, 405, "method_not_allowed") &&
-            CHECK(allows(r, wrong_auth[i].allow), "Allow lists %s: %s", wrong_auth[i].allow,
-                  resp_header(r, "Allow") ? resp_header(r, "Allow") : "(none)"));
+               CHECK(allows(r, wrong_auth[i].allow), "Allow lists %s: %s", wrong_auth[i].allow,
+                     resp_header(r, "Allow") ? resp_header(r, "Allow") : "(none)"));
         resp_free(r);
     }
 
@@ -588,8 +619,8 @@ static void test_list(void)
         {"?q=banana&sort=title", "A banana|c Cherry"},
         {"?q=zzz", ""},
         {"?q=", "d date|c Cherry|A banana|b apple!"},
-        {"?q=%25", ""},  /* a literal %, not a wildcard */
-        {"?q=_", ""},    /* a literal _, not a wildcard */
+        {"?q=%25", ""}, /* a literal %, not a wildcard */
+        {"?q=_", ""},   /* a literal _, not a wildcard */
         {"?q=b%20apple", "b apple!"},
         {"?q=b+apple", "b apple!"}, /* + is a space in a query string (URLSearchParams writes it so) */
         {"?status=pending&sort=title&order=desc", "c Cherry|b apple!"},
@@ -629,8 +660,8 @@ static void test_list(void)
         if (EXPECT_STATUS(r, 200)) {
             CHECK(strcmp(titles(r), pages[i].page1) == 0, "GET %s lists %s, got %s", path, pages[i].page1, titles(r));
             const char *link = resp_header(r, "Link");
-            if (CHECK(link && h_match(link, "^<[^>]+>; *rel=\"?next\"?$"), "GET %s has Link: <...>; rel=\"next\", got %s",
-                      path, link ? link : "(none)")) {
+            if (CHECK(link && h_match(link, "^<[^>]+>; *rel=\"?next\"?$"), "GET %s has Link: <...>; rel=\"next\", got %s", path,
+                      link ? link : "(none)")) {
                 const char *end = strchr(link, '>');
                 next = h_fmt("%.*s", (int)(end - link - 1), link + 1);
                 CHECK(strncmp(next, h_fmt("%s?", base), strlen(base) + 1) == 0, "the next link %s is on %s", next, base);
@@ -680,8 +711,9 @@ static void test_large_list(PGconn *db)
     const char *tok = tok_user(user);
     const char *base = h_fmt("/api/%s/tasks", user);
     /* All in one statement: one created_at for all, so only the id orders them. */
-    if (!pg_run(db, "insert into todo.tasks (user_id, title, description) select $1, 'bulk ' || g, repeat('d', 1000) "
-                    "from generate_series(1, 1001) g",
+    if (!pg_run(db,
+                "insert into todo.tasks (user_id, title, description) select $1, 'bulk ' || g, repeat('d', 1000) "
+                "from generate_series(1, 1001) g",
                 user, NULL))
         return;
     resp_t *r = h_get(&gw, P, base, tok);
@@ -697,7 +729,7 @@ static void test_large_list(PGconn *db)
     if (next) {
         r = h_get(&gw, P, next, tok);
         (void)(EXPECT_STATUS(r, 200) && CHECK(h_jlen(r) == 1 && resp_header(r, "Link") == NULL,
-                                       "the second page holds the last task and no Link: %s", resp_brief(r)));
+                                              "the second page holds the last task and no Link: %s", resp_brief(r)));
         resp_free(r);
     }
     /* Following the links with limit=100 visits every task exactly once. */
@@ -733,8 +765,8 @@ static void test_large_list(PGconn *db)
         missing += !seen[n];
     free(seen);
     CHECK(pages == 11 && total == 1001 && dupes == 0 && missing == 0,
-          "11 pages of limit=100 hold each of the 1001 tasks once (%d pages, %d tasks, %d twice, %d missing)", pages, total,
-          dupes, missing);
+          "11 pages of limit=100 hold each of the 1001 tasks once (%d pages, %d tasks, %d twice, %d missing)", pages, total, dupes,
+          missing);
 }
 
 /* --- MAX_BODY ---------------------------------------------------------------------------- */
@@ -755,8 +787,7 @@ static void test_max_body(gw_t *small)
     for (int chunked = 0; chunked < 2; chunked++) {
         req_t rq = {.method = "POST", .path = base, .token = tok, .body = exact, .proto = P, .chunked = chunked};
         resp_t *r = h_req(small, &rq);
-        CHECK(r->status == 201, "a body of exactly MAX_BODY bytes%s is accepted: %s", chunked ? " (chunked)" : "",
-              resp_brief(r));
+        CHECK(r->status == 201, "a body of exactly MAX_BODY bytes%s is accepted: %s", chunked ? " (chunked)" : "", resp_brief(r));
         resp_free(r);
         rq.body = over;
         r = h_req(small, &rq);
@@ -773,8 +804,7 @@ static void test_max_body(gw_t *small)
         resp_free(r);
         if (!chunked && P == P_H1) { /* a client that waits for 100 Continue gets the 413 instead */
             const char *hdr[] = {"Expect: 100-continue", NULL};
-            req_t eq = {.method = "POST", .path = base, .token = tok, .body = big, .proto = P, .headers = hdr,
-                        .expect100 = 1};
+            req_t eq = {.method = "POST", .path = base, .token = tok, .body = big, .proto = P, .headers = hdr, .expect100 = 1};
             r = h_req(small, &eq);
             EXPECT_ERROR(r, 413, "payload_too_large");
             resp_free(r);
