@@ -7,7 +7,7 @@ PG_BIN=/usr/lib/postgresql/15/bin
 # The Debian packages the project needs to build, run and test (Dockerfile lists the same).
 PACKAGES=(build-essential cmake pkg-config git ca-certificates curl openssl
           libh2o-evloop-dev libjwt-dev libjansson-dev libssl-dev libpq-dev libcurl4-openssl-dev
-          postgresql-15 postgresql-contrib-15 postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
+          postgresql-15 postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
           valgrind)
 
 log() { printf '==> %s\n' "$*" >&2; }
