@@ -271,6 +271,23 @@ static void test_openapi(gw_t *g)
     resp_free(r);
 }
 
+/* The sum of the counter samples (names ending _total) whose labels contain label. */
+static double counter_sum(const char *body, const char *label)
+{
+    double sum = 0;
+    char *copy = strdup(body), *save = NULL;
+    for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        char *brace = strchr(line, '{'), *close = brace ? strchr(brace, '}') : NULL;
+        if (line[0] == '#' || !brace || !close || brace - line < 6 || strncmp(brace - 6, "_total", 6) != 0)
+            continue;
+        *close = '\0';
+        if (strstr(brace, label) != NULL)
+            sum += atof(close + 1);
+    }
+    free(copy);
+    return sum;
+}
+
 static void test_metrics(gw_t *g)
 {
     h_section("/metrics");
@@ -287,6 +304,26 @@ static void test_metrics(gw_t *g)
                   strstr(r->body, "le=\"+Inf\"") != NULL,
               "it has a latency histogram");
         CHECK(strstr(r->body, "\"201\"") != NULL, "requests are counted by status (a label value \"201\")");
+        CHECK(strstr(r->body, "waiting") != NULL, "the pool's waiting requests are exported");
+        CHECK(strstr(r->body, "in_use") != NULL || strstr(r->body, "inuse") != NULL || strstr(r->body, "busy") != NULL,
+              "the pool's connections in use are exported");
+        CHECK(strstr(r->body, "error") != NULL, "database errors are exported");
+        /* One more 201 and one more 404: the counters move by exactly one each. */
+        double c201 = counter_sum(r->body, "\"201\""), c404 = counter_sum(r->body, "\"404\"");
+        resp_t *p = h_send(g, P_H1, "POST", h_fmt("/api/%s/tasks", user), tok_user(user), "{\"title\": \"counted too\"}");
+        EXPECT_STATUS(p, 201);
+        resp_free(p);
+        p = h_get(g, P_H1, h_fmt("/api/%s/tasks/999999999", user), tok_user(user));
+        EXPECT_STATUS(p, 404);
+        resp_free(p);
+        p = h_get(g, P_H2C, "/metrics", NULL);
+        if (EXPECT_STATUS(p, 200)) {
+            CHECK(counter_sum(p->body, "\"201\"") == c201 + 1, "the 201 counters grew by one (%g -> %g)", c201,
+                  counter_sum(p->body, "\"201\""));
+            CHECK(counter_sum(p->body, "\"404\"") == c404 + 1, "the 404 counters grew by one (%g -> %g)", c404,
+                  counter_sum(p->body, "\"404\""));
+        }
+        resp_free(p);
         /* Every non-comment line is "name{labels} value" or "name value". */
         int lines_ok = 1;
         char *copy = strdup(r->body), *save = NULL;
