@@ -100,6 +100,8 @@ static void test_tokens(void)
     try_token(&gw, "a 255-character user id", tok_user(long_id), h_fmt("/api/%s/tasks", long_id), 200);
     const char *odd = h_fmt("%s_A-9.x~", U);
     try_token(&gw, "a user id with URL-safe punctuation", tok_user(odd), h_fmt("/api/%s/tasks", odd), 200);
+    try_auth(&gw, "the scheme in lower case (auth schemes are case-insensitive)", h_fmt("bearer %s", valid), path, 200);
+    try_auth(&gw, "the scheme in upper case", h_fmt("BEARER %s", valid), path, 200);
 
     h_section("malformed Authorization headers");
     try_auth(&gw, "no Authorization header", NULL, path, 401);
@@ -204,6 +206,8 @@ static void test_tokens(void)
     try_token(&gw, "a null sub", tok_craft(HS, payload("{\"sub\":null,\"exp\":%lld}", exp), "sha256", H_SECRET), path, 401);
     try_token(&gw, "an object sub", tok_craft(HS, payload("{\"sub\":{\"id\":\"%s\"},\"exp\":%lld}", U, exp), "sha256", H_SECRET),
               path, 401);
+    try_token(&gw, "a sub with a NUL inside (no truncation to the part before it)",
+              tok_craft(HS, payload("{\"sub\":\"%s\\u0000evil\",\"exp\":%lld}", U, exp), "sha256", H_SECRET), path, 401);
     try_token(&gw, "an empty id", tok_craft(HS, payload("{\"id\":\"\",\"exp\":%lld}", exp), "sha256", H_SECRET), path, 401);
     try_token(&gw, "an empty user.id", tok_craft(HS, payload("{\"user\":{\"id\":\"\"},\"exp\":%lld}", exp), "sha256", H_SECRET),
               path, 401);
