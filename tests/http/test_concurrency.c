@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -292,6 +293,149 @@ static void reset_streams(gw_t *g, int n, const char *path, const char *token, l
     free(hl);
 }
 
+/* HPACK for one header as a literal without indexing, name from the static table (index < 64). */
+static size_t hpack_literal(unsigned char *out, int name_index, const char *value)
+{
+    size_t n = 0, len = strlen(value);
+    if (name_index < 15) {
+        out[n++] = (unsigned char)name_index;
+    } else {
+        out[n++] = 0x0f;
+        out[n++] = (unsigned char)(name_index - 15);
+    }
+    if (len < 127) {
+        out[n++] = (unsigned char)len;
+    } else {
+        out[n++] = 0x7f;
+        size_t rest = len - 127;
+        while (rest >= 128) {
+            out[n++] = (unsigned char)(0x80 | (rest & 0x7f));
+            rest >>= 7;
+        }
+        out[n++] = (unsigned char)rest;
+    }
+    memcpy(out + n, value, len);
+    return n + len;
+}
+
+static size_t h2_frame(unsigned char *out, int type, int flags, unsigned stream, const unsigned char *payload, size_t len)
+{
+    out[0] = (unsigned char)(len >> 16);
+    out[1] = (unsigned char)(len >> 8);
+    out[2] = (unsigned char)len;
+    out[3] = (unsigned char)type;
+    out[4] = (unsigned char)flags;
+    out[5] = (unsigned char)(stream >> 24 & 0x7f);
+    out[6] = (unsigned char)(stream >> 16);
+    out[7] = (unsigned char)(stream >> 8);
+    out[8] = (unsigned char)stream;
+    if (len)
+        memcpy(out + 9, payload, len);
+    return 9 + len;
+}
+
+/* Rapid reset (CVE-2023-44487): one h2c connection opens streams whose requests reach the
+ * database and resets each at once, thousands of times. The gateway may cut the connection
+ * off; it must stay up, keep serving others, and give every user only their own rows. */
+static void test_rapid_reset(gw_t *g)
+{
+    enum { STREAMS = 5000, BATCH = 50 };
+    h_section("HTTP/2 rapid reset: %d streams opened and reset at once", STREAMS);
+    const char *user = h_uid("reset");
+    const char *tok = tok_user(user);
+    unsigned char block[1024];
+    size_t bl = 0;
+    block[bl++] = 0x82; /* :method GET */
+    block[bl++] = 0x86; /* :scheme http */
+    bl += hpack_literal(block + bl, 4, h_fmt("/api/%s/tasks", user));
+    bl += hpack_literal(block + bl, 1, "127.0.0.1");
+    bl += hpack_literal(block + bl, 23, h_fmt("Bearer %s", tok));
+    int fd = h_tcp_connect(g->port);
+    if (!CHECK(fd >= 0, "connect"))
+        return;
+    struct timeval tv = {0, 1000};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    unsigned char *buf = malloc(BATCH * (bl + 40) + 100);
+    size_t n = 0;
+    memcpy(buf, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 24);
+    n = 24;
+    n += h2_frame(buf + n, 4, 0, 0, NULL, 0); /* SETTINGS */
+    n += h2_frame(buf + n, 4, 1, 0, NULL, 0); /* SETTINGS ACK (h2o sends its SETTINGS at once) */
+    /* First one stream, not reset: its answer proves the frames above are understood. */
+    n += h2_frame(buf + n, 1, 0x5, 1, block, bl);
+    int understood = 0;
+    if (send(fd, buf, n, MSG_NOSIGNAL) == (ssize_t)n) {
+        unsigned char in[65536];
+        size_t have = 0;
+        struct timespec w0;
+        clock_gettime(CLOCK_MONOTONIC, &w0);
+        while (!understood && h_ms_since(&w0) < 3000) {
+            ssize_t k = recv(fd, in + have, sizeof in - have, 0);
+            if (k == 0)
+                break;
+            if (k > 0)
+                have += (size_t)k;
+            size_t off = 0;
+            while (off + 9 <= have) { /* frames: HEADERS (1) on stream 1, and no GOAWAY (7) */
+                size_t len = (size_t)in[off] << 16 | (size_t)in[off + 1] << 8 | in[off + 2];
+                unsigned sid =
+                    (unsigned)(in[off + 5] & 0x7f) << 24 | (unsigned)in[off + 6] << 16 | (unsigned)in[off + 7] << 8 | in[off + 8];
+                if (off + 9 + len > have)
+                    break;
+                if (in[off + 3] == 1 && sid == 1)
+                    understood = 1;
+                if (in[off + 3] == 7)
+                    have = 0, off = 0, w0.tv_sec -= 10; /* GOAWAY: give up */
+                off += 9 + len;
+            }
+        }
+    }
+    if (!CHECK(understood, "a hand-made h2c request is answered (the flood's frames are well formed)")) {
+        close(fd);
+        free(buf);
+        return;
+    }
+    n = 0;
+    int sent = 0, cut_off = 0;
+    unsigned stream = 3;
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    while (sent < STREAMS && !cut_off && h_ms_since(&t0) < 10000) {
+        for (int i = 0; i < BATCH; i++, stream += 2) {
+            static const unsigned char cancel[4] = {0, 0, 0, 8};
+            n += h2_frame(buf + n, 1, 0x5, stream, block, bl); /* HEADERS, END_STREAM | END_HEADERS */
+            n += h2_frame(buf + n, 3, 0, stream, cancel, 4);   /* RST_STREAM CANCEL */
+        }
+        if (send(fd, buf, n, MSG_NOSIGNAL) != (ssize_t)n)
+            cut_off = 1;
+        sent += BATCH;
+        n = 0;
+        char sink[65536];
+        ssize_t k;
+        while ((k = recv(fd, sink, sizeof sink, MSG_DONTWAIT)) > 0)
+            ;
+        if (k == 0)
+            cut_off = 1;
+    }
+    long send_ms = h_ms_since(&t0);
+    while (!cut_off && h_ms_since(&t0) < send_ms + 1500) { /* let the gateway work through them */
+        char sink[65536];
+        ssize_t k = recv(fd, sink, sizeof sink, 0);
+        if (k == 0)
+            cut_off = 1;
+    }
+    close(fd);
+    free(buf);
+    printf("NOTE [%s] %d streams sent in %ld ms; %s\n", "rapid reset", sent, send_ms,
+           cut_off ? "the gateway closed the connection" : "the connection stayed open for 1.5 s after");
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    req_t rq = {.method = "GET", .path = h_fmt("/api/%s/tasks", user), .token = tok, .proto = P_H1, .timeout_ms = 10000};
+    resp_t *r = h_req(g, &rq);
+    CHECK(r->status == 200 && h_jlen(r) == 0 && h_ms_since(&t0) < 10000, "after the flood the gateway serves again (%ld ms): %s",
+          h_ms_since(&t0), resp_brief(r));
+    resp_free(r);
+}
+
 static void test_disconnects(gw_t *g, PGconn *db)
 {
     const char *user = h_uid("gone");
@@ -410,6 +554,7 @@ int main(int argc, char **argv)
     if (gw_start(&g, one) == 0) {
         test_no_user_leak(&g, db);
         test_disconnects(&g, db);
+        test_rapid_reset(&g);
         h_section("shutdown (one thread, one connection)");
         gw_stop(&g);
     }
