@@ -15,6 +15,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "jwks.h"
+
 #define TOKEN_MAX 8192                          /* bytes; a longer token is refused before any decoding */
 #define B64_DECODED_MAX (TOKEN_MAX / 4 * 3 + 3) /* room for any segment of a token of TOKEN_MAX bytes */
 #define USER_ID_BYTES_MAX (sizeof(((gw_identity_t *)0)->user_id) - 1)
@@ -43,6 +45,20 @@ static long b64url_decode(const char *in, size_t len, unsigned char *out)
     return (long)(len / 4 * 3 + (len % 4 == 0 ? 0 : len % 4 - 1));
 }
 
+long gw_auth_b64url_decode(const char *in, size_t len, unsigned char *out, size_t cap)
+{
+    unsigned char buf[B64_DECODED_MAX];
+    long n;
+    if (len > TOKEN_MAX || cap < len / 4 * 3 + 3)
+        return -1;
+    for (size_t i = 0; i < len; i++)
+        if (!is_b64url((unsigned char)in[i]))
+            return -1;
+    if ((n = b64url_decode(in, len, buf)) >= 0)
+        memcpy(out, buf, (size_t)n);
+    return n;
+}
+
 /* Finds the token in "Bearer <token>" (scheme in any case, then one or more spaces). */
 static gw_auth_status_t split_bearer(const char *header, size_t len, const char **token, size_t *token_len)
 {
@@ -65,27 +81,47 @@ static gw_auth_status_t split_bearer(const char *header, size_t len, const char 
     return GW_AUTH_OK;
 }
 
-/* Reads the JOSE header (the first segment) before libjwt does: only {"alg": "HS256"} goes further.
- * libjwt's error codes do not tell "alg none" or "HS384" from a bad signature; this does. */
-static gw_auth_status_t check_jose_header(const char *seg, size_t len)
+/* What the JOSE header says: the algorithm and, for key-pair tokens, which key. */
+typedef struct jose {
+    char alg[8];         /* "HS256", or a key-pair alg the JWK Set verifies */
+    char kid[129];       /* the kid, when has_kid */
+    int has_kid;
+} jose_t;
+
+/* Reads the JOSE header (the first segment) before libjwt does: only HS256, or a key-pair alg (EdDSA, ES256,
+ * RS256, PS256) when a JWK Set is configured, goes further. libjwt's error codes do not tell "alg none" or
+ * "HS384" from a bad signature; this does. */
+static gw_auth_status_t check_jose_header(const char *seg, size_t len, jose_t *jose)
 {
     unsigned char raw[B64_DECODED_MAX];
-    json_t *head, *alg, *typ;
+    json_t *head, *alg, *typ, *kid;
     gw_auth_status_t st = GW_AUTH_OK;
     long n = b64url_decode(seg, len, raw);
 
+    memset(jose, 0, sizeof(*jose));
     if (n <= 0 || (head = json_loadb((const char *)raw, (size_t)n, JSON_REJECT_DUPLICATES, NULL)) == NULL)
         return GW_AUTH_MALFORMED;
     alg = json_object_get(head, "alg");
     typ = json_object_get(head, "typ");
+    kid = json_object_get(head, "kid");
     if (!json_is_object(head))
         st = GW_AUTH_MALFORMED;
-    else if (!json_is_string(alg) || strcmp(json_string_value(alg), "HS256") != 0) /* RFC 7515: case-sensitive */
+    else if (!json_is_string(alg) || /* RFC 7515: alg names are case-sensitive */
+             (strcmp(json_string_value(alg), "HS256") != 0 && !(gw_jwks_enabled() && gw_jwks_supports(json_string_value(alg)))))
         st = GW_AUTH_BAD_ALGORITHM;
     else if (typ != NULL && (!json_is_string(typ) || strcasecmp(json_string_value(typ), "JWT") != 0))
         st = GW_AUTH_MALFORMED; /* libjwt refuses other types too, and would call it a bad signature */
     else if (json_object_get(head, "crit") != NULL)
         st = GW_AUTH_MALFORMED; /* RFC 7515 4.1.11: we understand no extension, so none may be critical */
+    else if (kid != NULL && (!json_is_string(kid) || json_string_length(kid) >= sizeof(jose->kid)))
+        st = GW_AUTH_MALFORMED;
+    if (st == GW_AUTH_OK) {
+        snprintf(jose->alg, sizeof(jose->alg), "%s", json_string_value(alg));
+        if (kid != NULL) {
+            memcpy(jose->kid, json_string_value(kid), json_string_length(kid) + 1);
+            jose->has_kid = 1;
+        }
+    }
     json_decref(head);
     return st;
 }
@@ -231,6 +267,37 @@ static gw_auth_status_t check_claims(const gw_config_t *cfg, json_t *claims, int
     return GW_AUTH_OK;
 }
 
+/* A key-pair token: the signature checked against the JWK Set (OpenSSL, in jwks.c), then the payload decoded
+ * and its claims checked exactly as for HS256. */
+static gw_auth_status_t verify_keypair(const gw_config_t *cfg, const jose_t *jose, const char *tok, const char *dot1,
+                                       const char *dot2, const char *end, int64_t now, gw_identity_t *out)
+{
+    unsigned char sig[B64_DECODED_MAX], payload[B64_DECODED_MAX];
+    long sig_len = b64url_decode(dot2 + 1, (size_t)(end - dot2 - 1), sig);
+    long payload_len = b64url_decode(dot1 + 1, (size_t)(dot2 - dot1 - 1), payload);
+    json_t *claims;
+    gw_auth_status_t st;
+
+    if (sig_len <= 0 || payload_len <= 0)
+        return GW_AUTH_MALFORMED;
+    switch (gw_jwks_verify(jose->alg, jose->has_kid ? jose->kid : NULL, (const unsigned char *)tok, (size_t)(dot2 - tok), sig,
+                           (size_t)sig_len)) {
+    case GW_JWKS_OK:
+        break;
+    case GW_JWKS_UNKNOWN_KEY:
+        return GW_AUTH_UNKNOWN_KEY;
+    default:
+        return GW_AUTH_BAD_SIGNATURE;
+    }
+    if ((claims = json_loadb((const char *)payload, (size_t)payload_len, JSON_REJECT_DUPLICATES, NULL)) == NULL)
+        return GW_AUTH_MALFORMED;
+    st = json_is_object(claims) ? check_claims(cfg, claims, now, out) : GW_AUTH_MALFORMED;
+    json_decref(claims);
+    if (st != GW_AUTH_OK)
+        memset(out, 0, sizeof(*out));
+    return st;
+}
+
 /* Verifies an Authorization header value at time now; GW_AUTH_OK fills *out. Thread-safe, allocates nothing
  * that outlives the call. */
 gw_auth_status_t gw_auth_verify(const gw_config_t *cfg, const char *header, size_t header_len, int64_t now, gw_identity_t *out)
@@ -242,6 +309,7 @@ gw_auth_status_t gw_auth_verify(const gw_config_t *cfg, const char *header, size
     char *grants = NULL;
     json_t *claims = NULL;
     gw_auth_status_t st;
+    jose_t jose;
 
     memset(out, 0, sizeof(*out));
     if ((st = split_bearer(header, header_len, &tok, &tok_len)) != GW_AUTH_OK)
@@ -261,10 +329,12 @@ gw_auth_status_t gw_auth_verify(const gw_config_t *cfg, const char *header, size
     }
     if (dot2 == NULL || dot1 == tok || dot2 == dot1 + 1)
         return GW_AUTH_MALFORMED;
-    if ((st = check_jose_header(tok, (size_t)(dot1 - tok))) != GW_AUTH_OK)
+    if ((st = check_jose_header(tok, (size_t)(dot1 - tok), &jose)) != GW_AUTH_OK)
         return st;
     if (dot2 + 1 == tok + tok_len)
-        return GW_AUTH_BAD_SIGNATURE; /* HS256 with no signature */
+        return GW_AUTH_BAD_SIGNATURE; /* no signature */
+    if (strcmp(jose.alg, "HS256") != 0)
+        return verify_keypair(cfg, &jose, tok, dot1, dot2, tok + tok_len, now, out);
 
     /* Never decode without the key: with key_len 0, libjwt 1.10 takes alg "none" as valid. */
     if (cfg->jwt_secret == NULL || cfg->jwt_secret_len == 0 || cfg->jwt_secret_len > INT_MAX)
@@ -306,7 +376,9 @@ const char *gw_auth_reason(gw_auth_status_t status)
     case GW_AUTH_MALFORMED:
         return "malformed token";
     case GW_AUTH_BAD_ALGORITHM:
-        return "algorithm is not HS256";
+        return "algorithm is not HS256 (nor a key-pair algorithm of a configured JWK Set)";
+    case GW_AUTH_UNKNOWN_KEY:
+        return "no key of that kid in the JWK Set";
     case GW_AUTH_BAD_SIGNATURE:
         return "bad signature";
     case GW_AUTH_EXPIRED:

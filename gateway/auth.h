@@ -13,7 +13,8 @@ typedef enum {
     GW_AUTH_OK = 0,
     GW_AUTH_MISSING,        /* no Authorization header, or not "Bearer <token>" */
     GW_AUTH_MALFORMED,      /* not three base64url parts, not JSON, or too long */
-    GW_AUTH_BAD_ALGORITHM,  /* alg other than HS256 (none, HS384, HS512, RS256, ...) */
+    GW_AUTH_BAD_ALGORITHM,  /* alg other than HS256 (none, HS384, ...), or a key-pair alg with no JWK Set */
+    GW_AUTH_UNKNOWN_KEY,    /* a key-pair token whose kid is not in the JWK Set */
     GW_AUTH_BAD_SIGNATURE,  /* signature does not verify with BETTER_AUTH_SECRET */
     GW_AUTH_EXPIRED,        /* exp missing, not an integer, or in the past beyond the leeway */
     GW_AUTH_NOT_YET_VALID,  /* nbf or iat in the future beyond the leeway */
@@ -36,6 +37,10 @@ gw_auth_status_t gw_auth_verify(const gw_config_t *cfg, const char *header, size
 
 /* A short static English reason for a status, for logs (never sent with the token). */
 const char *gw_auth_reason(gw_auth_status_t status);
+
+/* Decodes unpadded base64url (len <= 8192) into out (cap bytes, at least len / 4 * 3 + 3) with
+ * OpenSSL. Returns the decoded length, or -1. */
+long gw_auth_b64url_decode(const char *in, size_t len, unsigned char *out, size_t cap);
 
 /* Signs an HS256 token with BETTER_AUTH_SECRET: sub = user_id, iat = issued_at,
  * exp = issued_at + JWT_TTL, plus iss / aud when JWT_ISSUER / JWT_AUDIENCE are set.

@@ -237,6 +237,10 @@ int gw_config_load(gw_config_t *cfg, const char *(*getenv_fn)(const char *name),
     cfg->jwt_leeway = leeway;
     cfg->jwt_issuer = lookup(&ld, "JWT_ISSUER");
     cfg->jwt_audience = lookup(&ld, "JWT_AUDIENCE");
+    cfg->jwks_file = lookup(&ld, "JWT_JWKS_FILE");
+    cfg->jwks_url = lookup(&ld, "JWT_JWKS_URL");
+    if (cfg->jwks_url != NULL && strncmp(cfg->jwks_url, "http://", 7) != 0 && strncmp(cfg->jwks_url, "https://", 8) != 0)
+        return fail(&ld, "JWT_JWKS_URL: must be an http:// or https:// URL, got '%s'", cfg->jwks_url);
 
     cfg->log_level = GW_LOG_INFO;
     if ((level = lookup(&ld, "LOG_LEVEL")) != NULL) {
@@ -289,6 +293,9 @@ const char *gw_config_help(void)
            "  JWT_TTL               default 7d         lifetime of issued tokens; seconds or suffix s, m, h, d\n"
            "  JWT_ISSUER            default unset      when set, tokens must carry this iss (and issued ones do)\n"
            "  JWT_AUDIENCE          default unset      when set, tokens' aud must name it (and issued ones do)\n"
+           "  JWT_JWKS_FILE         default unset      JWK Set file: also accept EdDSA, ES256, RS256, PS256 tokens by kid\n"
+           "  JWT_JWKS_URL          default unset      JWK Set URL (Better Auth: <origin>/api/auth/jwks), fetched again\n"
+           "                                           on an unknown kid, at most once a minute\n"
            "\n"
            "Logging:\n"
            "  LOG_LEVEL             default info       error, warn, info or debug\n"

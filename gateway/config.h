@@ -37,6 +37,8 @@ typedef struct gw_config {
     int64_t jwt_ttl;          /* JWT_TTL, seconds (suffixes s, m, h, d accepted), default 7 days */
     const char *jwt_issuer;   /* JWT_ISSUER, NULL when unset: then iss is not checked nor stamped */
     const char *jwt_audience; /* JWT_AUDIENCE, NULL when unset: then aud is not checked nor stamped */
+    const char *jwks_file;    /* JWT_JWKS_FILE, a JWK Set for key-pair tokens, NULL when unset */
+    const char *jwks_url;     /* JWT_JWKS_URL, where to fetch it (Better Auth: .../api/auth/jwks), NULL when unset */
 
     gw_log_level_t log_level; /* LOG_LEVEL error|warn|info|debug, default info */
 } gw_config_t;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "jwks.h"
 #include "log.h"
 #include "server.h"
 
@@ -34,5 +35,11 @@ int main(int argc, char **argv)
         return 2;
     }
     gw_log_set_level(cfg.log_level);
-    return gw_server_run(&cfg);
+    if (gw_jwks_start(&cfg, err, sizeof(err)) != 0) {
+        fprintf(stderr, "todo-gateway: configuration error: %s\n", err);
+        return 2;
+    }
+    int rc = gw_server_run(&cfg);
+    gw_jwks_stop();
+    return rc;
 }

@@ -1,0 +1,473 @@
+/*
+ * jwks.c: key-pair token verification against a JWK Set (RFC 7517), with OpenSSL 3.
+ *
+ * The set is immutable once built and shared by every thread through a reference count:
+ * a reader takes a reference under the lock, verifies without it, and drops it. A fresh
+ * set from JWT_JWKS_URL replaces the pointer; the old one goes when its last reader does.
+ * Fetching happens on its own thread (libcurl, bounded in time and size), never on an event
+ * loop: a token with an unknown kid is refused at once and wakes the fetcher, which fetches
+ * at most once a minute (every 5 s while no fetch has succeeded yet).
+ */
+#include "jwks.h"
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <openssl/core_names.h>
+#include <openssl/ecdsa.h>
+#include <openssl/evp.h>
+#include <openssl/param_build.h>
+#include <openssl/rsa.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "auth.h"
+#include "log.h"
+
+#define KID_MAX 128
+#define FETCH_MAX_BYTES (1024 * 1024)
+#define FETCH_TIMEOUT_S 5
+#define REFETCH_INTERVAL_S 60
+#define RETRY_INTERVAL_S 5
+
+typedef enum { KEY_ED25519, KEY_P256, KEY_RSA } key_type_t;
+
+typedef struct jwk {
+    char kid[KID_MAX + 1];
+    int has_kid;
+    key_type_t type;
+    char alg[8]; /* the JWK's "alg", "" when it named none */
+    EVP_PKEY *pkey;
+} jwk_t;
+
+typedef struct keyset {
+    atomic_int refs;
+    size_t n;
+    jwk_t keys[];
+} keyset_t;
+
+static struct {
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    keyset_t *set;
+    int enabled;
+    const char *url;
+    pthread_t fetcher;
+    int fetcher_running, stopping, want_fetch;
+    time_t last_success, last_attempt;
+} jwks = {.lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER};
+
+/* ---- the set ---- */
+
+static void keyset_release(keyset_t *ks)
+{
+    if (ks == NULL || atomic_fetch_sub(&ks->refs, 1) != 1)
+        return;
+    for (size_t i = 0; i < ks->n; i++)
+        EVP_PKEY_free(ks->keys[i].pkey);
+    free(ks);
+}
+
+static keyset_t *keyset_acquire(void)
+{
+    pthread_mutex_lock(&jwks.lock);
+    keyset_t *ks = jwks.set;
+    if (ks != NULL)
+        atomic_fetch_add(&ks->refs, 1);
+    pthread_mutex_unlock(&jwks.lock);
+    return ks;
+}
+
+static void keyset_replace(keyset_t *ks)
+{
+    pthread_mutex_lock(&jwks.lock);
+    keyset_t *old = jwks.set;
+    jwks.set = ks;
+    pthread_mutex_unlock(&jwks.lock);
+    keyset_release(old);
+}
+
+/* ---- JWK -> EVP_PKEY ---- */
+
+/* A base64url member decoded into out (cap bytes); returns its length, or -1. */
+static long member_bytes(json_t *jwk, const char *name, unsigned char *out, size_t cap)
+{
+    json_t *v = json_object_get(jwk, name);
+    if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) / 4 * 3 + 3 > cap)
+        return -1;
+    return gw_auth_b64url_decode(json_string_value(v), json_string_length(v), out, cap);
+}
+
+static EVP_PKEY *from_params(const char *type, OSSL_PARAM_BLD *bld)
+{
+    EVP_PKEY *pkey = NULL;
+    OSSL_PARAM *params = OSSL_PARAM_BLD_to_param(bld);
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, type, NULL);
+    if (params == NULL || ctx == NULL || EVP_PKEY_fromdata_init(ctx) != 1 || EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1)
+        pkey = NULL;
+    EVP_PKEY_CTX_free(ctx);
+    OSSL_PARAM_free(params);
+    return pkey;
+}
+
+static EVP_PKEY *ec_p256_key(json_t *jwk)
+{
+    unsigned char x[64], y[64], point[65];
+    if (member_bytes(jwk, "x", x, sizeof(x)) != 32 || member_bytes(jwk, "y", y, sizeof(y)) != 32)
+        return NULL;
+    point[0] = 0x04; /* uncompressed */
+    memcpy(point + 1, x, 32);
+    memcpy(point + 33, y, 32);
+    OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+    EVP_PKEY *pkey = NULL;
+    if (bld != NULL && OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) == 1 &&
+        OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point, sizeof(point)) == 1)
+        pkey = from_params("EC", bld);
+    OSSL_PARAM_BLD_free(bld);
+    return pkey;
+}
+
+static EVP_PKEY *rsa_key(json_t *jwk)
+{
+    unsigned char n[1024], e[16];
+    long n_len = member_bytes(jwk, "n", n, sizeof(n)), e_len = member_bytes(jwk, "e", e, sizeof(e));
+    if (n_len < 256 || e_len < 1) /* at least 2048 bits */
+        return NULL;
+    BIGNUM *bn_n = BN_bin2bn(n, (int)n_len, NULL), *bn_e = BN_bin2bn(e, (int)e_len, NULL);
+    OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+    EVP_PKEY *pkey = NULL;
+    if (bn_n != NULL && bn_e != NULL && bld != NULL && OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn_n) == 1 &&
+        OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, bn_e) == 1)
+        pkey = from_params("RSA", bld);
+    OSSL_PARAM_BLD_free(bld);
+    BN_free(bn_n);
+    BN_free(bn_e);
+    return pkey;
+}
+
+/* One JWK; returns 0 and fills k, or -1 when the key is not one this module uses. */
+static int parse_jwk(json_t *jwk, jwk_t *k)
+{
+    const char *kty = json_string_value(json_object_get(jwk, "kty"));
+    const char *crv = json_string_value(json_object_get(jwk, "crv"));
+    const char *use = json_string_value(json_object_get(jwk, "use"));
+    json_t *kid = json_object_get(jwk, "kid"), *alg = json_object_get(jwk, "alg");
+
+    memset(k, 0, sizeof(*k));
+    if (!json_is_object(jwk) || kty == NULL || (use != NULL && strcmp(use, "sig") != 0))
+        return -1;
+    if (kid != NULL) {
+        if (!json_is_string(kid) || json_string_length(kid) > KID_MAX)
+            return -1;
+        memcpy(k->kid, json_string_value(kid), json_string_length(kid) + 1);
+        k->has_kid = 1;
+    }
+    if (alg != NULL) {
+        if (!json_is_string(alg) || !gw_jwks_supports(json_string_value(alg)))
+            return -1;
+        snprintf(k->alg, sizeof(k->alg), "%s", json_string_value(alg));
+    }
+    if (strcmp(kty, "OKP") == 0 && crv != NULL && strcmp(crv, "Ed25519") == 0) {
+        unsigned char x[64];
+        if (member_bytes(jwk, "x", x, sizeof(x)) == 32)
+            k->pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, x, 32);
+        k->type = KEY_ED25519;
+    } else if (strcmp(kty, "EC") == 0 && crv != NULL && strcmp(crv, "P-256") == 0) {
+        k->pkey = ec_p256_key(jwk);
+        k->type = KEY_P256;
+    } else if (strcmp(kty, "RSA") == 0) {
+        k->pkey = rsa_key(jwk);
+        k->type = KEY_RSA;
+    }
+    return k->pkey != NULL ? 0 : -1;
+}
+
+int gw_jwks_load_json(const char *json, size_t len, char *err, size_t errlen)
+{
+    json_error_t jerr;
+    json_t *doc = json_loadb(json, len, 0, &jerr), *keys = json_object_get(doc, "keys"), *item;
+    size_t i;
+
+    if (!json_is_array(keys)) {
+        snprintf(err, errlen, "not a JWK Set (%s)", doc == NULL ? jerr.text : "no \"keys\" array");
+        json_decref(doc);
+        return -1;
+    }
+    keyset_t *ks = calloc(1, sizeof(*ks) + json_array_size(keys) * sizeof(jwk_t));
+    if (ks == NULL) {
+        json_decref(doc);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    atomic_init(&ks->refs, 1);
+    json_array_foreach(keys, i, item)
+    {
+        if (parse_jwk(item, &ks->keys[ks->n]) == 0)
+            ks->n++;
+    }
+    json_decref(doc);
+    if (ks->n == 0) {
+        keyset_release(ks);
+        snprintf(err, errlen, "the set has no usable key (Ed25519, P-256 or RSA of 2048+ bits, for signing)");
+        return -1;
+    }
+    int n = (int)ks->n;
+    keyset_replace(ks);
+    return n;
+}
+
+/* ---- verification ---- */
+
+static int fits(const jwk_t *k, const char *alg)
+{
+    if (k->alg[0] != '\0' && strcmp(k->alg, alg) != 0)
+        return 0;
+    switch (k->type) {
+    case KEY_ED25519:
+        return strcmp(alg, "EdDSA") == 0;
+    case KEY_P256:
+        return strcmp(alg, "ES256") == 0;
+    case KEY_RSA:
+        return strcmp(alg, "RS256") == 0 || strcmp(alg, "PS256") == 0;
+    }
+    return 0;
+}
+
+int gw_jwks_supports(const char *alg)
+{
+    return strcmp(alg, "EdDSA") == 0 || strcmp(alg, "ES256") == 0 || strcmp(alg, "RS256") == 0 || strcmp(alg, "PS256") == 0;
+}
+
+/* JWS carries an ECDSA signature as r || s; OpenSSL wants DER. Returns the DER length, or -1. */
+static int ecdsa_der(const unsigned char *sig, size_t len, unsigned char *der, size_t cap)
+{
+    ECDSA_SIG *es = ECDSA_SIG_new();
+    BIGNUM *r = BN_bin2bn(sig, 32, NULL), *s = BN_bin2bn(sig + 32, 32, NULL);
+    int n = -1;
+    if (len == 64 && es != NULL && r != NULL && s != NULL && ECDSA_SIG_set0(es, r, s) == 1) {
+        r = s = NULL; /* owned by es now */
+        if (i2d_ECDSA_SIG(es, NULL) <= (int)cap)
+            n = i2d_ECDSA_SIG(es, &der);
+    }
+    BN_free(r);
+    BN_free(s);
+    ECDSA_SIG_free(es);
+    return n;
+}
+
+static int verify_with(const jwk_t *k, const char *alg, const unsigned char *input, size_t input_len, const unsigned char *sig,
+                       size_t sig_len)
+{
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    EVP_PKEY_CTX *pctx = NULL;
+    unsigned char der[80];
+    int ok = 0;
+
+    if (md == NULL)
+        return 0;
+    if (k->type == KEY_ED25519) {
+        ok = EVP_DigestVerifyInit(md, NULL, NULL, NULL, k->pkey) == 1 && EVP_DigestVerify(md, sig, sig_len, input, input_len) == 1;
+    } else if (k->type == KEY_P256) {
+        int der_len = ecdsa_der(sig, sig_len, der, sizeof(der));
+        ok = der_len > 0 && EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, k->pkey) == 1 &&
+             EVP_DigestVerify(md, der, (size_t)der_len, input, input_len) == 1;
+    } else if (EVP_DigestVerifyInit(md, &pctx, EVP_sha256(), NULL, k->pkey) == 1) {
+        int pss = strcmp(alg, "PS256") == 0;
+        ok = (!pss || (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) == 1 &&
+                       EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) == 1)) &&
+             EVP_DigestVerify(md, sig, sig_len, input, input_len) == 1;
+    }
+    EVP_MD_CTX_free(md);
+    return ok;
+}
+
+static void request_fetch(void)
+{
+    if (jwks.url == NULL)
+        return;
+    pthread_mutex_lock(&jwks.lock);
+    jwks.want_fetch = 1;
+    pthread_cond_signal(&jwks.wake);
+    pthread_mutex_unlock(&jwks.lock);
+}
+
+gw_jwks_status_t gw_jwks_verify(const char *alg, const char *kid, const unsigned char *input, size_t input_len,
+                                const unsigned char *sig, size_t sig_len)
+{
+    keyset_t *ks = keyset_acquire();
+    gw_jwks_status_t st = GW_JWKS_UNKNOWN_KEY;
+
+    for (size_t i = 0; ks != NULL && i < ks->n && st != GW_JWKS_OK; i++) {
+        const jwk_t *k = ks->keys + i;
+        if (kid != NULL && (!k->has_kid || strcmp(k->kid, kid) != 0))
+            continue;
+        if (!fits(k, alg))
+            continue;
+        st = verify_with(k, alg, input, input_len, sig, sig_len) ? GW_JWKS_OK : GW_JWKS_BAD_SIGNATURE;
+    }
+    keyset_release(ks);
+    if (st == GW_JWKS_UNKNOWN_KEY)
+        request_fetch();
+    return st;
+}
+
+int gw_jwks_enabled(void)
+{
+    return jwks.enabled;
+}
+
+/* ---- fetching ---- */
+
+typedef struct {
+    char *data;
+    size_t len;
+} buffer_t;
+
+static size_t on_body(char *p, size_t size, size_t n, void *arg)
+{
+    buffer_t *b = arg;
+    size_t add = size * n;
+    if (b->len + add > FETCH_MAX_BYTES)
+        return 0; /* too large: abort */
+    char *grown = realloc(b->data, b->len + add + 1);
+    if (grown == NULL)
+        return 0;
+    memcpy(grown + b->len, p, add);
+    b->data = grown;
+    b->len += add;
+    b->data[b->len] = '\0';
+    return add;
+}
+
+/* Fetches and installs the set from the URL; returns 0, or -1 with the reason in err. */
+static int fetch(const char *url, char *err, size_t errlen)
+{
+    CURL *curl = curl_easy_init();
+    buffer_t body = {NULL, 0};
+    long status = 0;
+    int rc = -1;
+
+    if (curl == NULL) {
+        snprintf(err, errlen, "libcurl unavailable");
+        return -1;
+    }
+    curl_easy_setopt(curl, CURLOPT_URL, url);
+    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT, (long)FETCH_TIMEOUT_S);
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
+    curl_easy_setopt(curl, CURLOPT_USERAGENT, "todo-gateway/" GW_VERSION);
+    CURLcode res = curl_easy_perform(curl);
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    if (res != CURLE_OK)
+        snprintf(err, errlen, "%s", curl_easy_strerror(res));
+    else if (status != 200)
+        snprintf(err, errlen, "HTTP status %ld", status);
+    else if (gw_jwks_load_json(body.data ? body.data : "", body.len, err, errlen) >= 0)
+        rc = 0;
+    free(body.data);
+    curl_easy_cleanup(curl);
+    return rc;
+}
+
+static void *fetcher_main(void *arg)
+{
+    (void)arg;
+    gw_log_set_thread("jwks");
+    pthread_mutex_lock(&jwks.lock);
+    while (!jwks.stopping) {
+        time_t now = time(NULL);
+        int interval = jwks.last_success ? REFETCH_INTERVAL_S : RETRY_INTERVAL_S;
+        time_t since = jwks.last_success > jwks.last_attempt ? jwks.last_success : jwks.last_attempt;
+        if (!jwks.want_fetch || now - since < interval) {
+            /* wake up for a request, or when a pending one may go */
+            struct timespec until = {.tv_sec = jwks.want_fetch ? since + interval : now + 3600};
+            pthread_cond_timedwait(&jwks.wake, &jwks.lock, &until);
+            continue;
+        }
+        jwks.want_fetch = 0;
+        jwks.last_attempt = now;
+        pthread_mutex_unlock(&jwks.lock);
+        char err[256];
+        int rc = fetch(jwks.url, err, sizeof(err));
+        if (rc != 0)
+            gw_log_warn("JWT_JWKS_URL: fetching the key set failed: %s", err);
+        else
+            gw_log_info("JWT_JWKS_URL: key set fetched again");
+        pthread_mutex_lock(&jwks.lock);
+        if (rc == 0)
+            jwks.last_success = time(NULL);
+    }
+    pthread_mutex_unlock(&jwks.lock);
+    return NULL;
+}
+
+static int load_file(const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    buffer_t b = {NULL, 0};
+    char chunk[4096], why[200];
+    size_t n;
+    int rc;
+
+    if (f == NULL) {
+        snprintf(err, errlen, "JWT_JWKS_FILE: cannot read '%s'", path);
+        return -1;
+    }
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0 && on_body(chunk, 1, n, &b) == n)
+        ;
+    fclose(f);
+    rc = gw_jwks_load_json(b.data ? b.data : "", b.len, why, sizeof(why));
+    free(b.data);
+    if (rc < 0)
+        snprintf(err, errlen, "JWT_JWKS_FILE: '%s': %s", path, why);
+    return rc < 0 ? -1 : 0;
+}
+
+int gw_jwks_start(const gw_config_t *cfg, char *err, size_t errlen)
+{
+    if (cfg->jwks_file != NULL) {
+        if (load_file(cfg->jwks_file, err, errlen) != 0)
+            return -1;
+        jwks.enabled = 1;
+    }
+    if (cfg->jwks_url != NULL) {
+        char why[256];
+        jwks.url = cfg->jwks_url;
+        jwks.enabled = 1;
+        curl_global_init(CURL_GLOBAL_DEFAULT);
+        jwks.last_attempt = time(NULL);
+        if (fetch(jwks.url, why, sizeof(why)) == 0)
+            jwks.last_success = jwks.last_attempt;
+        else { /* the identity provider may start after us: keep trying in the background */
+            gw_log_warn("JWT_JWKS_URL: fetching the key set failed (will retry): %s", why);
+            jwks.want_fetch = 1;
+        }
+        if (pthread_create(&jwks.fetcher, NULL, fetcher_main, NULL) != 0) {
+            snprintf(err, errlen, "JWT_JWKS_URL: cannot start the fetcher thread");
+            return -1;
+        }
+        jwks.fetcher_running = 1;
+    }
+    return 0;
+}
+
+void gw_jwks_stop(void)
+{
+    if (jwks.fetcher_running) {
+        pthread_mutex_lock(&jwks.lock);
+        jwks.stopping = 1;
+        pthread_cond_signal(&jwks.wake);
+        pthread_mutex_unlock(&jwks.lock);
+        pthread_join(jwks.fetcher, NULL);
+        jwks.fetcher_running = 0;
+        curl_global_cleanup();
+    }
+    keyset_replace(NULL);
+    jwks.enabled = 0;
+    jwks.url = NULL;
+}
