@@ -29,6 +29,8 @@ typedef struct gw_config {
     const char *cors_origins; /* CORS_ORIGINS, comma separated exact origins, "" when unset; "*" allows any */
     int accounts;             /* ACCOUNTS on|off, default on: the /api/auth/ routes */
     int shutdown_timeout;     /* SHUTDOWN_TIMEOUT, seconds to let in-flight requests finish, default 10 */
+    int rate_limit;           /* RATE_LIMIT, /api/ requests per second per client address, default 0 (off) */
+    int rate_limit_burst;     /* RATE_LIMIT_BURST, bucket depth, default 2 x RATE_LIMIT */
 
     /* tokens */
     const char *jwt_secret; /* BETTER_AUTH_SECRET, required, non-empty */

@@ -29,6 +29,7 @@
 #include "db.h"
 #include "log.h"
 #include "metrics.h"
+#include "ratelimit.h"
 #include "respond.h"
 #include "routes.h"
 
@@ -339,6 +340,26 @@ static int handle(gw_thread_t *t, const gw_config_t *cfg, h2o_req_t *req, gw_exc
         break;
     }
 
+    /* the rate limit, per client address, before any work for the request (RATE_LIMIT > 0) */
+    if (cfg->rate_limit > 0 && strncmp(route->pattern, "/api/", 5) == 0) {
+        struct sockaddr_storage peer;
+        socklen_t len = req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&peer);
+        const void *key = &peer;
+        size_t key_len = len;
+        if (peer.ss_family == AF_INET)
+            key = &((struct sockaddr_in *)&peer)->sin_addr, key_len = 4;
+        else if (peer.ss_family == AF_INET6)
+            key = &((struct sockaddr_in6 *)&peer)->sin6_addr, key_len = 16;
+        int wait = gw_ratelimit_take(key, key_len, now_ns() / 1000000);
+        if (wait > 0) {
+            char buf[16];
+            int n = snprintf(buf, sizeof(buf), "%d", wait);
+            gw_respond_header(x, "retry-after", h2o_strdup(&req->pool, buf, (size_t)n));
+            gw_respond_error(x, 429, h2o_iovec_init(NULL, 0));
+            return 0;
+        }
+    }
+
     /* the body: size first, before anything else is looked at */
     if (req->entity.len > cfg->max_body) {
         gw_respond_error(x, 413, h2o_iovec_init(NULL, 0));
@@ -574,6 +595,7 @@ int gw_server_run(const gw_config_t *cfg)
 
     config = cfg;
     signal(SIGPIPE, SIG_IGN);
+    gw_ratelimit_init(cfg->rate_limit, cfg->rate_limit_burst);
     h2o_config_init(&globalconf);
     globalconf.server_name = h2o_iovec_init(H2O_STRLIT("todo-gateway"));
     /* h2o's own 413 (plain text) only beyond this; up to it the handler answers in JSON */
