@@ -83,6 +83,7 @@ static void conn_connect(conn_t *c);
 static void conn_fail(conn_t *c, const char *why);
 static void dispatch(gw_db_t *db);
 static void on_socket_event(h2o_socket_t *sock, const char *err);
+static void on_socket_writable(h2o_socket_t *sock, const char *err);
 
 /* ---- the SQLSTATE -> HTTP mapping ---- */
 
@@ -165,6 +166,22 @@ static void call_fail(call_t *call, int status, const char *message)
     call_finish(call);
 }
 
+static void on_wait_timeout(h2o_timeout_entry_t *entry);
+
+/* Queues a call at the back of the wait FIFO, for at most the wait timeout. */
+static void wait_push(gw_db_t *db, call_t *call)
+{
+    call->next = NULL;
+    if (db->wait_tail)
+        db->wait_tail->next = call;
+    else
+        db->wait_head = call;
+    db->wait_tail = call;
+    db->waiting++;
+    call->wait_timer.cb = on_wait_timeout;
+    h2o_timeout_link(db->loop, &db->wait_timeout, &call->wait_timer);
+}
+
 static const char *stmt_sql(const gw_db_t *db, size_t stmt)
 {
     (void)db;
@@ -185,7 +202,7 @@ static void conn_flush(conn_t *c)
         conn_fail(c, PQerrorMessage(c->pg));
     } else if (r > 0 && !c->write_pending) {
         c->write_pending = 1;
-        h2o_socket_notify_write(c->sock, on_socket_event);
+        h2o_socket_notify_write(c->sock, on_socket_writable);
     }
 }
 
@@ -333,13 +350,7 @@ static void sync_done(conn_t *c)
         /* serialization failure or deadlock: the transaction rolled back; once more. */
         call->retried = 1;
         memset(&call->reply, 0, sizeof(call->reply));
-        call->next = NULL;
-        if (db->wait_tail)
-            db->wait_tail->next = call;
-        else
-            db->wait_head = call;
-        db->wait_tail = call;
-        db->waiting++;
+        wait_push(db, call);
         return;
     }
     call_finish(call);
@@ -421,32 +432,41 @@ static void conn_poll_connect(conn_t *c)
         conn_initialize(c);
     } else if (st == PGRES_POLLING_WRITING && !c->write_pending) {
         c->write_pending = 1;
-        h2o_socket_notify_write(c->sock, on_socket_event);
+        h2o_socket_notify_write(c->sock, on_socket_writable);
     }
 }
 
-static void on_socket_event(h2o_socket_t *sock, const char *err)
+static void on_socket_io(conn_t *c, const char *err)
 {
-    conn_t *c = sock->data;
     gw_db_t *db = c->db;
 
-    /* h2o calls this for readability and, once per notify_write, for writability */
     if (err != NULL && c->state != CONN_CONNECTING) {
         conn_fail(c, err);
     } else if (c->state == CONN_CONNECTING) {
-        c->write_pending = 0;
         conn_poll_connect(c);
+    } else if (!PQconsumeInput(c->pg)) {
+        conn_fail(c, PQerrorMessage(c->pg));
     } else {
-        c->write_pending = 0;
-        if (!PQconsumeInput(c->pg)) {
-            conn_fail(c, PQerrorMessage(c->pg));
-        } else {
-            conn_read_results(c);
-            if (c->state >= CONN_INITIALIZING)
-                conn_flush(c);
-        }
+        conn_read_results(c);
+        if (c->state >= CONN_INITIALIZING)
+            conn_flush(c);
     }
     dispatch(db);
+}
+
+/* Readable (h2o keeps calling this while the socket is registered for reading). */
+static void on_socket_event(h2o_socket_t *sock, const char *err)
+{
+    on_socket_io(sock->data, err);
+}
+
+/* Writable, once per h2o_socket_notify_write: only here may a new notification be asked for
+ * (h2o asserts on a second while one is pending), so only here is write_pending cleared. */
+static void on_socket_writable(h2o_socket_t *sock, const char *err)
+{
+    conn_t *c = sock->data;
+    c->write_pending = 0;
+    on_socket_io(c, err);
 }
 
 /* ---- connecting, failing, backing off ---- */
@@ -495,7 +515,7 @@ static void conn_connect(conn_t *c)
         return;
     }
     c->write_pending = 1;
-    h2o_socket_notify_write(c->sock, on_socket_event);
+    h2o_socket_notify_write(c->sock, on_socket_writable);
 }
 
 /* The connection is lost: every call in flight gets a 503 (never retried: it may have
@@ -628,15 +648,7 @@ void gw_db_submit(gw_db_t *db, h2o_req_t *req, const gw_db_call_t *spec, gw_db_c
         call_fail(call, 503, "database queue full");
         return;
     }
-    call->next = NULL;
-    if (db->wait_tail)
-        db->wait_tail->next = call;
-    else
-        db->wait_head = call;
-    db->wait_tail = call;
-    db->waiting++;
-    call->wait_timer.cb = on_wait_timeout;
-    h2o_timeout_link(db->loop, &db->wait_timeout, &call->wait_timer);
+    wait_push(db, call);
     dispatch(db);
 }
 
@@ -671,12 +683,30 @@ gw_db_t *gw_db_create(h2o_loop_t *loop, const gw_config_t *cfg)
     return db;
 }
 
+void gw_db_fail_all(gw_db_t *db, int status, const char *message)
+{
+    while (db->wait_head != NULL)
+        call_fail(wait_pop(db), status, message);
+    for (size_t i = 0; i < db->nconns; i++) {
+        conn_t *c = db->conns + i;
+        for (call_t *call = c->head; call != NULL; call = call->next) {
+            if (call->is_init || call->req == NULL)
+                continue;
+            /* answered now; the Sync still to come finds a call with no request */
+            call->reply = (gw_db_reply_t){.status = status, .message = message};
+            *call->guard = NULL;
+            call->cb(call->req, &call->reply, call->data);
+            call->req = NULL;
+        }
+    }
+}
+
 size_t gw_db_pending(const gw_db_t *db)
 {
     size_t n = db->waiting;
     for (size_t i = 0; i < db->nconns; i++)
         for (call_t *call = db->conns[i].head; call != NULL; call = call->next)
-            n += !call->is_init;
+            n += !call->is_init && call->req != NULL;
     return n;
 }
 

@@ -40,7 +40,11 @@ gw_db_t *gw_db_create(h2o_loop_t *loop, const gw_config_t *cfg);
  * the reply is dropped and cb never runs. */
 void gw_db_submit(gw_db_t *db, h2o_req_t *req, const gw_db_call_t *call, gw_db_cb cb, void *data);
 
-/* Calls in flight or waiting. */
+/* Answers every call in flight or waiting with status (shutting down: 503); their results,
+ * when they come, are dropped. */
+void gw_db_fail_all(gw_db_t *db, int status, const char *message);
+
+/* Calls in flight or waiting whose request still waits for them. */
 size_t gw_db_pending(const gw_db_t *db);
 
 /* Connections in use (with a call in flight) and calls waiting, for /metrics. */

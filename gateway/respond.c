@@ -102,7 +102,10 @@ void gw_respond_body(gw_exchange_t *x, int status, const char *media_type, h2o_i
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, media_type, strlen(media_type));
     req->res.content_length = body.len;
     h2o_start_response(req, &generator);
-    h2o_send(req, &body, 1, H2O_SEND_STATE_FINAL);
+    if (h2o_memis(req->input.method.base, req->input.method.len, H2O_STRLIT("HEAD")))
+        h2o_send(req, NULL, 0, H2O_SEND_STATE_FINAL); /* the headers only, Content-Length included */
+    else
+        h2o_send(req, &body, 1, H2O_SEND_STATE_FINAL);
 }
 
 void gw_respond_empty(gw_exchange_t *x, int status)
@@ -111,7 +114,7 @@ void gw_respond_empty(gw_exchange_t *x, int status)
     h2o_req_t *req = x->req;
 
     common_headers(x, status);
-    req->res.content_length = 0;
+    req->res.content_length = SIZE_MAX; /* a 204 carries no Content-Length (RFC 9110 8.6); h2o sends none */
     h2o_start_response(req, &generator);
     h2o_send(req, NULL, 0, H2O_SEND_STATE_FINAL);
 }

@@ -51,6 +51,8 @@ unsigned gw_routes_method(const char *name, size_t len)
     for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
         if (strlen(methods[i].name) == len && memcmp(methods[i].name, name, len) == 0)
             return methods[i].bit;
+    if (len == 4 && memcmp(name, "HEAD", 4) == 0)
+        return GW_GET; /* HEAD is GET without the body (RFC 9110 9.3.2); h2o drops the body */
     return 0;
 }
 
@@ -103,15 +105,20 @@ int gw_routes_match(const char *path, size_t len, unsigned method, int accounts,
 
 size_t gw_routes_allow(unsigned allowed, char *buf, size_t cap)
 {
-    static const char *const names[] = {"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"};
+    /* HEAD goes wherever GET does */
+    static const struct {
+        unsigned bit;
+        const char *name;
+    } names[] = {{GW_GET, "GET"},     {GW_GET, "HEAD"},      {GW_POST, "POST"},      {GW_PUT, "PUT"},
+                 {GW_PATCH, "PATCH"}, {GW_DELETE, "DELETE"}, {GW_OPTIONS, "OPTIONS"}};
     size_t n = 0;
     if (cap == 0)
         return 0;
     buf[0] = '\0';
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-        if (!(allowed & (1u << i)))
+        if (!(allowed & names[i].bit))
             continue;
-        int w = snprintf(buf + n, cap - n, "%s%s", n ? ", " : "", names[i]);
+        int w = snprintf(buf + n, cap - n, "%s%s", n ? ", " : "", names[i].name);
         if (w < 0 || (size_t)w >= cap - n)
             break;
         n += w;

@@ -568,8 +568,10 @@ static void *thread_main(void *arg)
     uint64_t deadline = now_ns() + (uint64_t)cfg->shutdown_timeout * 1000000000u;
     while ((t->active > 0 || gw_db_pending(t->db) > 0) && now_ns() < deadline)
         h2o_evloop_run(t->loop, 50);
-    if (t->active > 0)
-        gw_log_warn("shutting down with %zu requests unfinished", t->active);
+    if (t->active > 0 || gw_db_pending(t->db) > 0) {
+        gw_log_warn("SHUTDOWN_TIMEOUT: answering %zu unfinished requests with 503", gw_db_pending(t->db));
+        gw_db_fail_all(t->db, 503, "shutting down");
+    }
     for (int i = 0; i < 3; i++) /* let the last responses leave */
         h2o_evloop_run(t->loop, 10);
     gw_db_destroy(t->db); /* closes the database connections */

@@ -340,6 +340,39 @@ static void test_metrics(gw_t *g)
     resp_free(r);
 }
 
+/* HEAD is GET without a body wherever GET is served (RFC 9110 9.3.2); a 204 has no Content-Length. */
+static void test_head_and_204(gw_t *g)
+{
+    h_section("HEAD, and 204 without Content-Length");
+    const char *user = h_uid("head");
+    for (int p = P_H1; p <= P_H2C; p++) {
+        req_t rq = {.method = "HEAD", .path = "/healthz", .proto = (proto_t)p};
+        resp_t *r = h_req(g, &rq);
+        if (EXPECT_STATUS(r, 200))
+            CHECK(r->len == 0, "HEAD /healthz has no body (%zu bytes)", r->len);
+        resp_free(r);
+        req_t lq = {.method = "HEAD", .path = h_fmt("/api/%s/tasks", user), .token = tok_user(user), .proto = (proto_t)p};
+        r = h_req(g, &lq);
+        if (EXPECT_STATUS(r, 200))
+            CHECK(r->len == 0, "HEAD on the task list has no body (%zu bytes)", r->len);
+        resp_free(r);
+    }
+    resp_t *r = h_send(g, P_H1, "DELETE", "/healthz", NULL, NULL);
+    if (EXPECT_STATUS(r, 405)) {
+        const char *allow = resp_header(r, "Allow");
+        CHECK(allow && strstr(allow, "GET") && strstr(allow, "HEAD"), "Allow lists GET and HEAD: %s", allow ? allow : "(none)");
+    }
+    resp_free(r);
+    r = h_send(g, P_H1, "POST", h_fmt("/api/%s/tasks", user), tok_user(user), "{\"title\": \"to delete\"}");
+    json_int_t id = EXPECT_STATUS(r, 201) ? json_integer_value(json_object_get(r->json, "id")) : 0;
+    resp_free(r);
+    r = h_send(g, P_H1, "DELETE", h_fmt("/api/%s/tasks/%lld", user, (long long)id), tok_user(user), NULL);
+    if (EXPECT_STATUS(r, 204))
+        CHECK(resp_header(r, "Content-Length") == NULL, "a 204 carries no Content-Length: %s",
+              resp_header(r, "Content-Length") ? resp_header(r, "Content-Length") : "");
+    resp_free(r);
+}
+
 /* RATE_LIMIT: a token bucket per client address on /api/; beyond it 429 with Retry-After.
  * Off by default (every other test runs without it and would see no 429). */
 static void test_rate_limit(void)
@@ -386,6 +419,7 @@ int main(int argc, char **argv)
         test_no_cors(&g);
         test_openapi(&g);
         test_metrics(&g);
+        test_head_and_204(&g);
         h_section("shutdown");
         gw_stop(&g);
     }

@@ -21,7 +21,7 @@ static void test_methods(void)
     CHECK_EQ(gw_routes_method("PATCH", 5), GW_PATCH);
     CHECK_EQ(gw_routes_method("OPTIONS", 7), GW_OPTIONS);
     CHECK_EQ(gw_routes_method("get", 3), 0); /* methods are case-sensitive */
-    CHECK_EQ(gw_routes_method("HEAD", 4), 0);
+    CHECK_EQ(gw_routes_method("HEAD", 4), GW_GET); /* HEAD is GET without the body */
     CHECK_EQ(gw_routes_method("GETX", 4), 0);
 }
 
@@ -142,8 +142,8 @@ static void test_table(void)
 static void test_allow(void)
 {
     char buf[64];
-    CHECK_EQ(gw_routes_allow(GW_GET | GW_POST | GW_OPTIONS, buf, sizeof(buf)), strlen("GET, POST, OPTIONS"));
-    CHECK(strcmp(buf, "GET, POST, OPTIONS") == 0);
+    CHECK_EQ(gw_routes_allow(GW_GET | GW_POST | GW_OPTIONS, buf, sizeof(buf)), strlen("GET, HEAD, POST, OPTIONS"));
+    CHECK(strcmp(buf, "GET, HEAD, POST, OPTIONS") == 0);
     gw_routes_allow(GW_PATCH, buf, sizeof(buf));
     CHECK(strcmp(buf, "PATCH") == 0);
     CHECK_EQ(gw_routes_allow(0, buf, sizeof(buf)), 0);
