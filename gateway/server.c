@@ -63,7 +63,7 @@ static pthread_mutex_t done_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t done_cond = PTHREAD_COND_INITIALIZER;
 static int threads_done;
 
-extern const char gw_openapi_json[];
+extern const unsigned char gw_openapi_json[];
 extern const size_t gw_openapi_json_len;
 
 /* ---- small helpers ---- */
@@ -327,7 +327,7 @@ static int handle(gw_thread_t *t, const gw_config_t *cfg, h2o_req_t *req, gw_exc
         gw_respond_json(x, 200, h2o_iovec_init(H2O_STRLIT("{\"status\":\"ok\"}")));
         return 0;
     case GW_ROUTE_OPENAPI:
-        gw_respond_json(x, 200, h2o_iovec_init(gw_openapi_json, gw_openapi_json_len));
+        gw_respond_json(x, 200, h2o_iovec_init((const char *)gw_openapi_json, gw_openapi_json_len));
         return 0;
     case GW_ROUTE_METRICS: {
         gw_metrics_t **all = h2o_mem_alloc_pool(&req->pool, sizeof(*all) * (size_t)nthreads);
