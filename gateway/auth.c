@@ -365,6 +365,77 @@ done:
     return st;
 }
 
+/* ---- the per-thread cache of verified tokens ---- */
+
+#define CACHE_SLOTS 256
+#define CACHE_TOKEN_MAX 2048 /* longer tokens are verified every time */
+#define CACHE_AGE_MAX 60
+
+typedef struct cached {
+    size_t len; /* 0: empty */
+    char token[CACHE_TOKEN_MAX];
+    gw_identity_t id;
+    int64_t exp, not_before, stored_at; /* not_before: the later of nbf and iat, or INT64_MIN */
+} cached_t;
+
+static _Thread_local cached_t *cache; /* CACHE_SLOTS entries, allocated on first use, kept for the thread's life */
+
+static uint64_t fnv1a(const char *p, size_t n)
+{
+    uint64_t h = 1469598103934665603u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)p[i]) * 1099511628211u;
+    return h;
+}
+
+/* The time claims of a token that verified, to check again on each hit. */
+static int time_claims(const char *tok, size_t len, int64_t *exp, int64_t *not_before)
+{
+    const char *dot1 = memchr(tok, '.', len), *dot2 = dot1 ? memchr(dot1 + 1, '.', (size_t)(tok + len - dot1 - 1)) : NULL;
+    unsigned char raw[B64_DECODED_MAX];
+    long n;
+    json_t *claims, *v;
+
+    if (dot2 == NULL || (n = b64url_decode(dot1 + 1, (size_t)(dot2 - dot1 - 1), raw)) <= 0 ||
+        (claims = json_loadb((const char *)raw, (size_t)n, 0, NULL)) == NULL)
+        return -1;
+    *exp = json_integer_value(json_object_get(claims, "exp"));
+    *not_before = INT64_MIN;
+    if (json_is_integer(v = json_object_get(claims, "nbf")))
+        *not_before = json_integer_value(v);
+    if (json_is_integer(v = json_object_get(claims, "iat")) && json_integer_value(v) > *not_before)
+        *not_before = json_integer_value(v);
+    json_decref(claims);
+    return 0;
+}
+
+gw_auth_status_t gw_auth_verify_cached(const gw_config_t *cfg, const char *header, size_t header_len, int64_t now,
+                                       gw_identity_t *out)
+{
+    const char *tok;
+    size_t tok_len;
+    gw_auth_status_t st;
+
+    if (split_bearer(header, header_len, &tok, &tok_len) != GW_AUTH_OK || tok_len > CACHE_TOKEN_MAX)
+        return gw_auth_verify(cfg, header, header_len, now, out);
+    if (cache == NULL && (cache = calloc(CACHE_SLOTS, sizeof(*cache))) == NULL)
+        return gw_auth_verify(cfg, header, header_len, now, out);
+    cached_t *c = &cache[fnv1a(tok, tok_len) % CACHE_SLOTS];
+    if (c->len == tok_len && memcmp(c->token, tok, tok_len) == 0 && now - c->stored_at < CACHE_AGE_MAX &&
+        !is_past(c->exp, cfg->jwt_leeway, now) && !is_future(c->not_before, cfg->jwt_leeway, now)) {
+        *out = c->id;
+        return GW_AUTH_OK;
+    }
+    if ((st = gw_auth_verify(cfg, header, header_len, now, out)) == GW_AUTH_OK &&
+        time_claims(tok, tok_len, &c->exp, &c->not_before) == 0) {
+        memcpy(c->token, tok, tok_len);
+        c->len = tok_len;
+        c->id = *out;
+        c->stored_at = now;
+    }
+    return st;
+}
+
 /* A static English reason for logs. */
 const char *gw_auth_reason(gw_auth_status_t status)
 {

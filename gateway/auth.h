@@ -35,6 +35,14 @@ typedef struct gw_identity {
 gw_auth_status_t gw_auth_verify(const gw_config_t *cfg, const char *header, size_t header_len, int64_t now,
                                 gw_identity_t *out);
 
+/* gw_auth_verify with a per-thread cache of tokens that verified: a token seen again is
+ * compared byte for byte with the cached one and its time claims (exp, nbf, iat) checked
+ * again at now; an entry is used for at most 60 s, so a key removed from a JWK Set stops
+ * being honoured within a minute. Revocation is not affected (the database checks it on
+ * every request). cfg must be the same for every call on a thread (the server's). */
+gw_auth_status_t gw_auth_verify_cached(const gw_config_t *cfg, const char *header, size_t header_len, int64_t now,
+                                       gw_identity_t *out);
+
 /* A short static English reason for a status, for logs (never sent with the token). */
 const char *gw_auth_reason(gw_auth_status_t status);
 

@@ -378,7 +378,7 @@ static int handle(gw_thread_t *t, const gw_config_t *cfg, h2o_req_t *req, gw_exc
         h2o_iovec_t authz = find_header(req, H2O_TOKEN_AUTHORIZATION);
         gw_identity_t id;
         x->token_present = authz.base != NULL;
-        gw_auth_status_t st = gw_auth_verify(cfg, authz.base, authz.len, (int64_t)time(NULL), &id);
+        gw_auth_status_t st = gw_auth_verify_cached(cfg, authz.base, authz.len, (int64_t)time(NULL), &id);
         if (st != GW_AUTH_OK) {
             gw_log_debug("token refused: %s id=%.*s", gw_auth_reason(st), (int)x->request_id.len, x->request_id.base);
             gw_respond_error_literal(x, 401, "unauthorized", st == GW_AUTH_MISSING ? "missing bearer token" : "invalid token");
