@@ -72,6 +72,40 @@ create or replace function todo.task_not_found(id bigint)
     language sql
     as $$ select todo.fail(404, 'not_found', format('task %s not found', id)) $$;
 
+-- todo.change_task: the one update of a task. Sets the fields b names (title, description,
+-- completed; already validated); with toggle, flips completed when b does not name it.
+-- Returns the task as JSON, or PT404 when the current user has no task id. With nothing
+-- to change, nothing is written (updated_at stays). SECURITY INVOKER: row-level security
+-- decides which rows "the current user's" are.
+create or replace function todo.change_task(id bigint, b jsonb, toggle boolean default false)
+    returns json
+    language plpgsql
+    set search_path = ''
+    as $$
+declare
+    t todo.tasks;
+begin
+    if b ?| array['title', 'description', 'completed'] or toggle then
+        update todo.tasks
+           set title = case when b ? 'title' then todo.trim_ws(b->>'title') else tasks.title end,
+               description = case when b ? 'description' then b->>'description' else tasks.description end,
+               completed = case when b ? 'completed' then (b->>'completed')::boolean
+                                when toggle then not tasks.completed
+                                else tasks.completed end
+         where tasks.id = change_task.id
+        returning * into t;
+    else
+        select * into t from todo.tasks where tasks.id = change_task.id;
+    end if;
+    if not found then
+        perform todo.task_not_found(id);
+    end if;
+    return todo.task_json(t);
+end
+$$;
+
+revoke all on function todo.change_task(bigint, jsonb, boolean) from public;
+grant execute on function todo.change_task(bigint, jsonb, boolean) to todo_gateway, todo_admin;
 revoke all on function todo.task_json(todo.tasks) from public;
 revoke all on function todo.task_problems(jsonb, boolean) from public;
 revoke all on function todo.check_task_body(json, boolean) from public;

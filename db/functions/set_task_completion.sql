@@ -1,5 +1,5 @@
 -- api.set_task_completion: with no body (null) or a body without "completed", toggles the
--- task's completion; with {"completed": bool}, sets it.
+-- task's completion; with {"completed": bool}, sets it. Other fields are ignored.
 create or replace function api.set_task_completion(id bigint, body json default null)
     returns json
     language plpgsql
@@ -7,7 +7,6 @@ create or replace function api.set_task_completion(id bigint, body json default 
     as $$
 declare
     b jsonb := '{}';
-    t todo.tasks;
 begin
     if body is not null then
         b := todo.parse_body(body);
@@ -16,14 +15,7 @@ begin
                 todo.problem('body', 'completed', 'must be a boolean', 'bool_type')));
         end if;
     end if;
-    update todo.tasks
-       set completed = case when b ? 'completed' then (b->>'completed')::boolean else not tasks.completed end
-     where tasks.id = set_task_completion.id
-    returning * into t;
-    if not found then
-        perform todo.task_not_found(id);
-    end if;
-    return todo.task_json(t);
+    return todo.change_task(id, b - 'title' - 'description', true);
 end
 $$;
 

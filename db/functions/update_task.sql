@@ -7,18 +7,8 @@ create or replace function api.update_task(id bigint, body json)
     as $$
 declare
     b jsonb := todo.check_task_body(body, true);
-    t todo.tasks;
 begin
-    update todo.tasks
-       set title = todo.trim_ws(b->>'title'),
-           description = b->>'description',
-           completed = coalesce((b->>'completed')::boolean, tasks.completed)
-     where tasks.id = update_task.id
-    returning * into t;
-    if not found then
-        perform todo.task_not_found(id);
-    end if;
-    return todo.task_json(t);
+    return todo.change_task(id, jsonb_build_object('description', null) || b);
 end
 $$;
 

@@ -4,7 +4,7 @@
 -- the tasks_touch trigger keeps. now() is constant inside a transaction, so the tasks under
 -- test are inserted as postgres with timestamps of 2020: a write shows as updated_at = now().
 BEGIN;
-SELECT plan(51);
+SELECT plan(53);
 
 -- a clean slate, as postgres: whatever alice and bob may have left in this database stays
 -- out of the way until the ROLLBACK at the end
@@ -21,6 +21,8 @@ INSERT INTO todo.tasks (user_id, title, description, completed, created_at, upda
 VALUES ('alice', 'Water the plants', NULL, false, '2020-01-01Z', '2020-01-02Z') RETURNING id AS done_task \gset
 INSERT INTO todo.tasks (user_id, title, description, completed, created_at, updated_at)
 VALUES ('alice', 'Pay rent', NULL, false, '2020-01-01Z', '2020-01-02Z') RETURNING id AS old_task \gset
+INSERT INTO todo.tasks (user_id, title, description, completed, created_at, updated_at)
+VALUES ('alice', 'Leave alone', 'as it is', false, '2020-01-01Z', '2020-01-02Z') RETURNING id AS untouched_task \gset
 
 -- as alice
 SET LOCAL ROLE todo_gateway;
@@ -141,6 +143,12 @@ SELECT ok(api.list_tasks()::jsonb @> jsonb_build_array(jsonb_build_object('id', 
 RESET ROLE;
 SELECT is_empty(format('SELECT * FROM todo.tasks WHERE id = %s', :old_task), 'the deleted row is gone for postgres too');
 SET LOCAL ROLE todo_gateway;
+
+-- as alice: a PATCH that names no field writes nothing
+SELECT is((api.patch_task(:untouched_task, '{}')->>'updated_at')::timestamptz, '2020-01-02Z'::timestamptz,
+          'alice''s empty PATCH returns the task with updated_at untouched');
+SELECT is((api.patch_task(:untouched_task, '{"unknown": 1}')->>'description'), 'as it is',
+          'alice''s PATCH of unknown fields changes nothing');
 
 SELECT * FROM finish();
 ROLLBACK;
