@@ -77,10 +77,14 @@ static void common_headers(gw_exchange_t *x, int status)
     gw_respond_header(x, "x-request-id", x->request_id);
     gw_respond_header(x, "cache-control", h2o_iovec_init(H2O_STRLIT("no-store")));
     if (x->cors_origin.base != NULL) {
+        /* the origin itself, never "*": then credentialed requests (cookies, fetch's
+         * credentials: "include") work too */
         gw_respond_header(x, "access-control-allow-origin", x->cors_origin);
+        gw_respond_header(x, "access-control-allow-credentials", h2o_iovec_init(H2O_STRLIT("true")));
         gw_respond_header(x, "access-control-expose-headers", h2o_iovec_init(H2O_STRLIT("Location, Link, X-Request-Id, Retry-After")));
-        gw_respond_header(x, "vary", h2o_iovec_init(H2O_STRLIT("Origin")));
     }
+    if (x->cors_configured)
+        gw_respond_header(x, "vary", h2o_iovec_init(H2O_STRLIT("Origin")));
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     uint64_t ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec - x->started_ns;

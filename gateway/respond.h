@@ -16,6 +16,7 @@ typedef struct gw_exchange {
     gw_metrics_t *metrics;   /* the thread's */
     h2o_iovec_t request_id;  /* the client's when sane, else generated */
     h2o_iovec_t cors_origin; /* the request's Origin when CORS_ORIGINS allows it, else base NULL */
+    int cors_configured;     /* CORS_ORIGINS is set: answers vary by Origin */
     int token_present;       /* a bearer token came: a 401 then says error="invalid_token" */
     uint64_t started_ns;     /* CLOCK_MONOTONIC at arrival */
 } gw_exchange_t;

@@ -460,6 +460,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     h2o_iovec_t origin = find_header_str(req, "origin");
     if (origin_allowed(h->cfg->cors_origins, origin))
         x.cors_origin = origin;
+    x.cors_configured = h->cfg->cors_origins != NULL && h->cfg->cors_origins[0] != '\0';
     return handle(t, h->cfg, req, &x);
 }
 

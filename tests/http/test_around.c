@@ -54,6 +54,13 @@ static void test_cors(void)
         resp_t *r = with_headers(&g, p, "GET", base, tok, NULL, "Origin: http://app.example", NULL, NULL);
         EXPECT_STATUS(r, 200);
         EXPECT_HEADER(r, "Access-Control-Allow-Origin", "http://app.example");
+        EXPECT_HEADER(r, "Access-Control-Allow-Credentials", "true"); /* fetch(..., {credentials: "include"}) */
+        EXPECT_HEADER(r, "Vary", "Origin");
+        resp_free(r);
+        r = with_headers(&g, p, "GET", base, tok, NULL, "Origin: http://evil.example", NULL, NULL);
+        EXPECT_STATUS(r, 200);
+        CHECK(resp_header(r, "Access-Control-Allow-Credentials") == NULL, "no credentials grant for an origin not listed");
+        EXPECT_HEADER(r, "Vary", "Origin"); /* caches must still key on Origin */
         resp_free(r);
         r = with_headers(&g, p, "POST", base, tok, "{\"title\": \"cors\"}", "Origin: http://other.example:3000", NULL, NULL);
         EXPECT_STATUS(r, 201);
