@@ -83,8 +83,8 @@ static gw_auth_status_t split_bearer(const char *header, size_t len, const char 
 
 /* What the JOSE header says: the algorithm and, for key-pair tokens, which key. */
 typedef struct jose {
-    char alg[8];         /* "HS256", or a key-pair alg the JWK Set verifies */
-    char kid[129];       /* the kid, when has_kid */
+    char alg[8];   /* "HS256", or a key-pair alg the JWK Set verifies */
+    char kid[129]; /* the kid, when has_kid */
     int has_kid;
 } jose_t;
 

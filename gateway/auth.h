@@ -11,16 +11,16 @@
 
 typedef enum {
     GW_AUTH_OK = 0,
-    GW_AUTH_MISSING,        /* no Authorization header, or not "Bearer <token>" */
-    GW_AUTH_MALFORMED,      /* not three base64url parts, not JSON, or too long */
-    GW_AUTH_BAD_ALGORITHM,  /* alg other than HS256 (none, HS384, ...), or a key-pair alg with no JWK Set */
-    GW_AUTH_UNKNOWN_KEY,    /* a key-pair token whose kid is not in the JWK Set */
-    GW_AUTH_BAD_SIGNATURE,  /* signature does not verify with BETTER_AUTH_SECRET */
-    GW_AUTH_EXPIRED,        /* exp missing, not an integer, or in the past beyond the leeway */
-    GW_AUTH_NOT_YET_VALID,  /* nbf or iat in the future beyond the leeway */
-    GW_AUTH_BAD_SUBJECT,    /* no sub / id / user.id string, empty, or over 255 characters */
-    GW_AUTH_BAD_ISSUER,     /* JWT_ISSUER set and iss differs */
-    GW_AUTH_BAD_AUDIENCE,   /* JWT_AUDIENCE set and aud (string or array) does not name it */
+    GW_AUTH_MISSING,       /* no Authorization header, or not "Bearer <token>" */
+    GW_AUTH_MALFORMED,     /* not three base64url parts, not JSON, or too long */
+    GW_AUTH_BAD_ALGORITHM, /* alg other than HS256 (none, HS384, ...), or a key-pair alg with no JWK Set */
+    GW_AUTH_UNKNOWN_KEY,   /* a key-pair token whose kid is not in the JWK Set */
+    GW_AUTH_BAD_SIGNATURE, /* signature does not verify with BETTER_AUTH_SECRET */
+    GW_AUTH_EXPIRED,       /* exp missing, not an integer, or in the past beyond the leeway */
+    GW_AUTH_NOT_YET_VALID, /* nbf or iat in the future beyond the leeway */
+    GW_AUTH_BAD_SUBJECT,   /* no sub / id / user.id string, empty, or over 255 characters */
+    GW_AUTH_BAD_ISSUER,    /* JWT_ISSUER set and iss differs */
+    GW_AUTH_BAD_AUDIENCE,  /* JWT_AUDIENCE set and aud (string or array) does not name it */
 } gw_auth_status_t;
 
 typedef struct gw_identity {
@@ -32,8 +32,7 @@ typedef struct gw_identity {
 /* Verifies the value of an Authorization header (header, header_len: not NUL-terminated;
  * header may be NULL for "no header") at time now (seconds since the epoch).
  * Returns GW_AUTH_OK and fills *out, or the reason the token is refused. Thread-safe. */
-gw_auth_status_t gw_auth_verify(const gw_config_t *cfg, const char *header, size_t header_len, int64_t now,
-                                gw_identity_t *out);
+gw_auth_status_t gw_auth_verify(const gw_config_t *cfg, const char *header, size_t header_len, int64_t now, gw_identity_t *out);
 
 /* gw_auth_verify with a per-thread cache of tokens that verified: a token seen again is
  * compared byte for byte with the cached one and its time claims (exp, nbf, iat) checked

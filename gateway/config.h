@@ -17,12 +17,12 @@ typedef struct gw_config {
     int threads;          /* GATEWAY_THREADS, default: the number of online cores */
 
     /* database */
-    const char *database_url;  /* DATABASE_URL, default "" (libpq's PG* environment decides) */
-    int db_pool_size;          /* DB_POOL_SIZE, connections per thread, default 2, 1..64 */
-    int db_pipeline_depth;     /* DB_PIPELINE_DEPTH, requests in flight per connection, default 32, 1..1024 */
-    int db_queue_max;          /* DB_QUEUE_MAX, requests waiting per thread when all are busy, default 1024 */
-    int db_statement_timeout;  /* DB_STATEMENT_TIMEOUT, milliseconds, default 5000; 0 disables */
-    int db_prepared;           /* DB_PREPARED on|off, default on (off for transaction-mode poolers) */
+    const char *database_url; /* DATABASE_URL, default "" (libpq's PG* environment decides) */
+    int db_pool_size;         /* DB_POOL_SIZE, connections per thread, default 2, 1..64 */
+    int db_pipeline_depth;    /* DB_PIPELINE_DEPTH, requests in flight per connection, default 32, 1..1024 */
+    int db_queue_max;         /* DB_QUEUE_MAX, requests waiting per thread when all are busy, default 1024 */
+    int db_statement_timeout; /* DB_STATEMENT_TIMEOUT, milliseconds, default 5000; 0 disables */
+    int db_prepared;          /* DB_PREPARED on|off, default on (off for transaction-mode poolers) */
 
     /* HTTP */
     size_t max_body;          /* MAX_BODY, bytes, default 65536 (suffixes k/K/KiB, m/M/MiB accepted) */

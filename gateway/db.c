@@ -40,10 +40,10 @@ typedef struct call {
     struct call **guard; /* in req->pool; points back here while both live */
     gw_db_cb cb;
     void *data;
-    int is_init;      /* the connection's own set-up group, no request */
-    int nstmts;       /* statements in the group; the last one's row is the reply */
-    int stmts_done;   /* statements whose results have ended */
-    int retried;      /* 40001/40P01 are retried once */
+    int is_init;    /* the connection's own set-up group, no request */
+    int nstmts;     /* statements in the group; the last one's row is the reply */
+    int stmts_done; /* statements whose results have ended */
+    int retried;    /* 40001/40P01 are retried once */
     gw_db_call_t spec;
     gw_db_reply_t reply;
     h2o_timeout_entry_t wait_timer; /* linked while the call waits in the queue */
@@ -572,7 +572,8 @@ static conn_t *least_busy(gw_db_t *db)
     conn_t *best = NULL;
     for (size_t i = 0; i < db->nconns; i++) {
         conn_t *c = db->conns + i;
-        if (c->state == CONN_READY && c->inflight < (size_t)db->cfg->db_pipeline_depth && (best == NULL || c->inflight < best->inflight))
+        if (c->state == CONN_READY && c->inflight < (size_t)db->cfg->db_pipeline_depth &&
+            (best == NULL || c->inflight < best->inflight))
             best = c;
     }
     return best;

@@ -65,8 +65,7 @@ static void access_log(gw_exchange_t *x, int status, uint64_t ns)
     }
     path[n] = '\0';
     gw_log_info("%.*s %s %d %.3fms %s id=%.*s", (int)req->method.len, req->method.base, path, status, ns / 1e6,
-                x->route ? x->route->name : "-",
-                (int)x->request_id.len, x->request_id.base);
+                x->route ? x->route->name : "-", (int)x->request_id.len, x->request_id.base);
 }
 
 static void common_headers(gw_exchange_t *x, int status)
@@ -81,7 +80,8 @@ static void common_headers(gw_exchange_t *x, int status)
          * credentials: "include") work too */
         gw_respond_header(x, "access-control-allow-origin", x->cors_origin);
         gw_respond_header(x, "access-control-allow-credentials", h2o_iovec_init(H2O_STRLIT("true")));
-        gw_respond_header(x, "access-control-expose-headers", h2o_iovec_init(H2O_STRLIT("Location, Link, X-Request-Id, Retry-After")));
+        gw_respond_header(x, "access-control-expose-headers",
+                          h2o_iovec_init(H2O_STRLIT("Location, Link, X-Request-Id, Retry-After")));
     }
     if (x->cors_configured)
         gw_respond_header(x, "vary", h2o_iovec_init(H2O_STRLIT("Origin")));
@@ -126,10 +126,10 @@ void gw_respond_empty(gw_exchange_t *x, int status)
 void gw_respond_error_literal(gw_exchange_t *x, int status, const char *code, const char *message)
 {
     /* code and message are literals with no quote, backslash or control character */
-    h2o_iovec_t body = h2o_concat(&x->req->pool, h2o_iovec_init(H2O_STRLIT("{\"detail\":\"")), h2o_iovec_init(message, strlen(message)),
-                                  h2o_iovec_init(H2O_STRLIT("\",\"code\":\"")), h2o_iovec_init(code, strlen(code)),
-                                  h2o_iovec_init(H2O_STRLIT("\",\"message\":\"")), h2o_iovec_init(message, strlen(message)),
-                                  h2o_iovec_init(H2O_STRLIT("\"}")));
+    h2o_iovec_t body = h2o_concat(&x->req->pool, h2o_iovec_init(H2O_STRLIT("{\"detail\":\"")),
+                                  h2o_iovec_init(message, strlen(message)), h2o_iovec_init(H2O_STRLIT("\",\"code\":\"")),
+                                  h2o_iovec_init(code, strlen(code)), h2o_iovec_init(H2O_STRLIT("\",\"message\":\"")),
+                                  h2o_iovec_init(message, strlen(message)), h2o_iovec_init(H2O_STRLIT("\"}")));
     gw_respond_error(x, status, body);
 }
 
@@ -144,7 +144,8 @@ void gw_respond_error(gw_exchange_t *x, int status, h2o_iovec_t body)
     }
     if (status == 401)
         gw_respond_header(x, "www-authenticate",
-                          x->token_present ? h2o_iovec_init(H2O_STRLIT("Bearer error=\"invalid_token\"")) : h2o_iovec_init(H2O_STRLIT("Bearer")));
+                          x->token_present ? h2o_iovec_init(H2O_STRLIT("Bearer error=\"invalid_token\""))
+                                           : h2o_iovec_init(H2O_STRLIT("Bearer")));
     if (status == 503)
         gw_respond_header(x, "retry-after", h2o_iovec_init(H2O_STRLIT("1")));
     gw_respond_json(x, status, body);

@@ -41,9 +41,9 @@ typedef struct gw_thread {
     gw_db_t *db;
     pthread_t tid;
     size_t index;
-    size_t active;           /* requests received and not yet disposed */
+    size_t active; /* requests received and not yet disposed */
     gw_metrics_t metrics;
-    uint64_t id_prefix;      /* random, for generated request ids */
+    uint64_t id_prefix; /* random, for generated request ids */
     uint64_t id_counter;
 } gw_thread_t;
 
@@ -176,9 +176,9 @@ static int valid_utf8(const char *s, size_t len)
 static h2o_iovec_t next_link(h2o_req_t *req, h2o_iovec_t offset)
 {
     size_t path_len = req->input.query_at != SIZE_MAX ? req->input.query_at : req->input.path.len;
-    h2o_iovec_t query = req->input.query_at != SIZE_MAX
-                            ? h2o_iovec_init(req->input.path.base + req->input.query_at + 1, req->input.path.len - req->input.query_at - 1)
-                            : h2o_iovec_init(NULL, 0);
+    h2o_iovec_t query = req->input.query_at != SIZE_MAX ? h2o_iovec_init(req->input.path.base + req->input.query_at + 1,
+                                                                         req->input.path.len - req->input.query_at - 1)
+                                                        : h2o_iovec_init(NULL, 0);
     char *buf = h2o_mem_alloc_pool(&req->pool, path_len + query.len + offset.len + 32);
     size_t n = 0;
 
@@ -199,7 +199,6 @@ static h2o_iovec_t next_link(h2o_req_t *req, h2o_iovec_t offset)
     return h2o_iovec_init(buf, n);
 }
 
-
 /* Per-request state that outlives the handler: the exchange and the route. */
 typedef struct pending {
     gw_exchange_t x;
@@ -219,8 +218,8 @@ static void on_db_reply(h2o_req_t *req, const gw_db_reply_t *reply, void *data)
 
     if (reply->status != 0) {
         if (reply->status == 503 || reply->status == 504)
-            gw_log_warn("%s: %d, %s id=%.*s", route->name, reply->status, reply->message ? reply->message : "", (int)x->request_id.len,
-                        x->request_id.base);
+            gw_log_warn("%s: %d, %s id=%.*s", route->name, reply->status, reply->message ? reply->message : "",
+                        (int)x->request_id.len, x->request_id.base);
         else if (reply->status >= 500)
             gw_log_error("%s failed: %s (sqlstate %s) id=%.*s", route->name, reply->message ? reply->message : "",
                          reply->sqlstate[0] ? reply->sqlstate : "-", (int)x->request_id.len, x->request_id.base);
@@ -240,8 +239,9 @@ static void on_db_reply(h2o_req_t *req, const gw_db_reply_t *reply, void *data)
             gw_respond_error(x, 500, h2o_iovec_init(NULL, 0));
             return;
         }
-        h2o_iovec_t body = h2o_concat(&x->req->pool, h2o_iovec_init(H2O_STRLIT("{\"token\":\"")), h2o_iovec_init(token, strlen(token)),
-                                      h2o_iovec_init(H2O_STRLIT("\",\"user\":")), c[0], h2o_iovec_init(H2O_STRLIT("}")));
+        h2o_iovec_t body =
+            h2o_concat(&x->req->pool, h2o_iovec_init(H2O_STRLIT("{\"token\":\"")), h2o_iovec_init(token, strlen(token)),
+                       h2o_iovec_init(H2O_STRLIT("\",\"user\":")), c[0], h2o_iovec_init(H2O_STRLIT("}")));
         free(token);
         gw_respond_json(x, route->status, body);
         return;
@@ -272,7 +272,8 @@ static void preflight(gw_exchange_t *x, const gw_match_t *m)
     gw_respond_header(x, "allow", methods);
     if (x->cors_origin.base != NULL) {
         gw_respond_header(x, "access-control-allow-methods", methods);
-        gw_respond_header(x, "access-control-allow-headers", h2o_iovec_init(H2O_STRLIT("Authorization, Content-Type, X-Request-Id")));
+        gw_respond_header(x, "access-control-allow-headers",
+                          h2o_iovec_init(H2O_STRLIT("Authorization, Content-Type, X-Request-Id")));
         gw_respond_header(x, "access-control-max-age", h2o_iovec_init(H2O_STRLIT("600")));
     }
     gw_respond_empty(x, 204);
@@ -487,9 +488,9 @@ static int bind_listener(const char *host, int port, int *actual_port)
         gw_log_error("HOST: '%s' is not an IPv4 address", host);
         return -1;
     }
-    if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0 ||
-        bind(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 || listen(fd, SOMAXCONN) != 0 ||
-        getsockname(fd, (struct sockaddr *)&addr, &len) != 0) {
+    if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0 || bind(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 ||
+        listen(fd, SOMAXCONN) != 0 || getsockname(fd, (struct sockaddr *)&addr, &len) != 0) {
         gw_log_error("cannot listen on %s:%d: %s", host, port, strerror(errno));
         if (fd >= 0)
             close(fd);
@@ -506,8 +507,8 @@ static SSL_CTX *make_ssl_ctx(const gw_config_t *cfg)
         return NULL;
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
     SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
-    if (SSL_CTX_use_certificate_chain_file(ctx, cfg->tls_cert) != 1 || SSL_CTX_use_PrivateKey_file(ctx, cfg->tls_key, SSL_FILETYPE_PEM) != 1 ||
-        SSL_CTX_check_private_key(ctx) != 1) {
+    if (SSL_CTX_use_certificate_chain_file(ctx, cfg->tls_cert) != 1 ||
+        SSL_CTX_use_PrivateKey_file(ctx, cfg->tls_key, SSL_FILETYPE_PEM) != 1 || SSL_CTX_check_private_key(ctx) != 1) {
         char buf[256];
         ERR_error_string_n(ERR_get_error(), buf, sizeof(buf));
         gw_log_error("TLS_CERT/TLS_KEY: cannot load the certificate or key: %s", buf);
@@ -629,8 +630,8 @@ int gw_server_run(const gw_config_t *cfg)
         pthread_create(&threads[i].tid, NULL, thread_main, threads + i);
     }
     if (tls_port)
-        gw_log_info("todo-gateway %s listening on http://%s:%d and https://%s:%d (%d threads)", GW_VERSION, cfg->host, port, cfg->host,
-                    tls_port, cfg->threads);
+        gw_log_info("todo-gateway %s listening on http://%s:%d and https://%s:%d (%d threads)", GW_VERSION, cfg->host, port,
+                    cfg->host, tls_port, cfg->threads);
     else
         gw_log_info("todo-gateway %s listening on http://%s:%d (%d threads)", GW_VERSION, cfg->host, port, cfg->threads);
 

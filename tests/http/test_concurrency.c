@@ -550,8 +550,8 @@ static void test_big_bodies(gw_t *g)
     free(pad);
     req_t *rqs = calloc(N, sizeof(*rqs));
     for (int i = 0; i < N; i++)
-        rqs[i] = (req_t){.method = "POST", .path = h_fmt("/api/%s/tasks", user), .token = tok, .proto = P_H1, .body = body,
-                         .timeout_ms = 60000};
+        rqs[i] = (req_t){
+            .method = "POST", .path = h_fmt("/api/%s/tasks", user), .token = tok, .proto = P_H1, .body = body, .timeout_ms = 60000};
     resp_t **rs = h_multi(g, rqs, N, 0, 32, 60000);
     int ok = 0;
     const resp_t *bad = NULL;

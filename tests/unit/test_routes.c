@@ -20,7 +20,7 @@ static void test_methods(void)
     CHECK_EQ(gw_routes_method("GET", 3), GW_GET);
     CHECK_EQ(gw_routes_method("PATCH", 5), GW_PATCH);
     CHECK_EQ(gw_routes_method("OPTIONS", 7), GW_OPTIONS);
-    CHECK_EQ(gw_routes_method("get", 3), 0); /* methods are case-sensitive */
+    CHECK_EQ(gw_routes_method("get", 3), 0);       /* methods are case-sensitive */
     CHECK_EQ(gw_routes_method("HEAD", 4), GW_GET); /* HEAD is GET without the body */
     CHECK_EQ(gw_routes_method("GETX", 4), 0);
 }
@@ -54,9 +54,9 @@ static void test_task_routes(void)
 static void test_not_found_and_not_allowed(void)
 {
     gw_match_t m;
-    CHECK(match("/api/u_1/tasks/", GW_GET, 1, &m) == NULL && m.allowed == 0);   /* trailing slash */
+    CHECK(match("/api/u_1/tasks/", GW_GET, 1, &m) == NULL && m.allowed == 0); /* trailing slash */
     CHECK(match("/api/u_1/tasks/42/", GW_GET, 1, &m) == NULL && m.allowed == 0);
-    CHECK(match("/api//tasks", GW_GET, 1, &m) == NULL && m.allowed == 0);        /* empty user */
+    CHECK(match("/api//tasks", GW_GET, 1, &m) == NULL && m.allowed == 0); /* empty user */
     CHECK(match("/api/u_1/task", GW_GET, 1, &m) == NULL && m.allowed == 0);
     CHECK(match("/api/u_1/tasks/42/complete/x", GW_PATCH, 1, &m) == NULL && m.allowed == 0);
     CHECK(match("", GW_GET, 1, &m) == NULL && m.allowed == 0);
