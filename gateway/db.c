@@ -182,9 +182,8 @@ static void wait_push(gw_db_t *db, call_t *call)
     h2o_timeout_link(db->loop, &db->wait_timeout, &call->wait_timer);
 }
 
-static const char *stmt_sql(const gw_db_t *db, size_t stmt)
+static const char *stmt_sql(size_t stmt)
 {
-    (void)db;
     return stmt == 0 ? gw_routes_begin_sql : gw_routes[stmt - 1].sql;
 }
 
@@ -213,7 +212,7 @@ static int send_stmt(conn_t *c, size_t stmt, int nparams, const char *const *par
         stmt_name(name, stmt);
         return PQsendQueryPrepared(c->pg, name, nparams, params, NULL, NULL, 0);
     }
-    return PQsendQueryParams(c->pg, stmt_sql(c->db, stmt), nparams, NULL, params, NULL, NULL, 0);
+    return PQsendQueryParams(c->pg, stmt_sql(stmt), nparams, NULL, params, NULL, NULL, 0);
 }
 
 static void conn_push(conn_t *c, call_t *call)
@@ -265,7 +264,7 @@ static void conn_initialize(conn_t *c)
     init->nstmts = 1;
     for (size_t i = 0; ok && db->cfg->db_prepared && i <= gw_routes_count; i++) {
         char name[STMT_NAME_MAX];
-        const char *sql = stmt_sql(db, i);
+        const char *sql = stmt_sql(i);
         if (sql == NULL)
             continue;
         stmt_name(name, i);

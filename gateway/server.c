@@ -1,8 +1,9 @@
 /*
  * server.c: h2o set-up and the one request handler.
  *
- * A request flows one way: route table -> checks (body size, token, path user, media
- * type, arguments) -> one database call -> the bytes PostgreSQL returned -> response.
+ * A request flows one way: route table -> checks (rate limit, body size, token, path user,
+ * task id, media type, body) -> one database call -> the bytes PostgreSQL returned ->
+ * response. The order of the checks is the order of the answers (README, "Decisions").
  * Nothing here knows a business rule; everything a route needs is a row in routes.c.
  */
 #include "server.h"
