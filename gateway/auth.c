@@ -10,7 +10,9 @@
 #include <jansson.h>
 #include <jwt.h>
 #include <limits.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -267,6 +269,27 @@ static gw_auth_status_t check_claims(const gw_config_t *cfg, json_t *claims, int
     return GW_AUTH_OK;
 }
 
+/* Whether seg is the one canonical base64url spelling of the n bytes it decoded to: the
+ * unused low bits of its last character must be zero, or a token would have several
+ * spellings that all verify. Checked by encoding again, with OpenSSL. */
+static int canonical_b64url(const char *seg, size_t len, const unsigned char *raw, long n)
+{
+    unsigned char again[TOKEN_MAX + 4];
+    if (n < 0 || (size_t)n > B64_DECODED_MAX || (size_t)n / 3 * 4 + 4 > sizeof(again))
+        return 0;
+    int m = EVP_EncodeBlock(again, raw, (int)n);
+    while (m > 0 && again[m - 1] == '=')
+        m--;
+    if ((size_t)m != len)
+        return 0;
+    for (int i = 0; i < m; i++) {
+        unsigned char c = again[i] == '+' ? '-' : again[i] == '/' ? '_' : again[i];
+        if (c != (unsigned char)seg[i])
+            return 0;
+    }
+    return 1;
+}
+
 /* A key-pair token: the signature checked against the JWK Set (OpenSSL, in jwks.c), then the payload decoded
  * and its claims checked exactly as for HS256. */
 static gw_auth_status_t verify_keypair(const gw_config_t *cfg, const jose_t *jose, const char *tok, const char *dot1,
@@ -278,7 +301,7 @@ static gw_auth_status_t verify_keypair(const gw_config_t *cfg, const jose_t *jos
     json_t *claims;
     gw_auth_status_t st;
 
-    if (sig_len <= 0 || payload_len <= 0)
+    if (sig_len <= 0 || payload_len <= 0 || !canonical_b64url(dot2 + 1, (size_t)(end - dot2 - 1), sig, sig_len))
         return GW_AUTH_MALFORMED;
     switch (gw_jwks_verify(jose->alg, jose->has_kid ? jose->kid : NULL, (const unsigned char *)tok, (size_t)(dot2 - tok), sig,
                            (size_t)sig_len)) {
@@ -378,7 +401,24 @@ typedef struct cached {
     int64_t exp, not_before, stored_at; /* not_before: the later of nbf and iat, or INT64_MIN */
 } cached_t;
 
-static _Thread_local cached_t *cache; /* CACHE_SLOTS entries, allocated on first use, kept for the thread's life */
+static _Thread_local cached_t *cache; /* CACHE_SLOTS entries, allocated on first use, freed when the thread ends */
+static pthread_key_t cache_key;
+static pthread_once_t cache_key_once = PTHREAD_ONCE_INIT;
+
+static void make_cache_key(void)
+{
+    pthread_key_create(&cache_key, free); /* the destructor frees a thread's cache as it exits */
+}
+
+static cached_t *thread_cache(void)
+{
+    if (cache == NULL) {
+        pthread_once(&cache_key_once, make_cache_key);
+        if ((cache = calloc(CACHE_SLOTS, sizeof(*cache))) != NULL)
+            pthread_setspecific(cache_key, cache);
+    }
+    return cache;
+}
 
 static uint64_t fnv1a(const char *p, size_t n)
 {
@@ -418,10 +458,12 @@ gw_auth_status_t gw_auth_verify_cached(const gw_config_t *cfg, const char *heade
 
     if (split_bearer(header, header_len, &tok, &tok_len) != GW_AUTH_OK || tok_len > CACHE_TOKEN_MAX)
         return gw_auth_verify(cfg, header, header_len, now, out);
-    if (cache == NULL && (cache = calloc(CACHE_SLOTS, sizeof(*cache))) == NULL)
+    cached_t *slots = thread_cache();
+    if (slots == NULL)
         return gw_auth_verify(cfg, header, header_len, now, out);
-    cached_t *c = &cache[fnv1a(tok, tok_len) % CACHE_SLOTS];
-    if (c->len == tok_len && memcmp(c->token, tok, tok_len) == 0 && now - c->stored_at < CACHE_AGE_MAX &&
+    cached_t *c = &slots[fnv1a(tok, tok_len) % CACHE_SLOTS];
+    /* constant time: the slot may hold another user's token */
+    if (c->len == tok_len && CRYPTO_memcmp(c->token, tok, tok_len) == 0 && now - c->stored_at < CACHE_AGE_MAX &&
         !is_past(c->exp, cfg->jwt_leeway, now) && !is_future(c->not_before, cfg->jwt_leeway, now)) {
         *out = c->id;
         return GW_AUTH_OK;

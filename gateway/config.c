@@ -288,7 +288,7 @@ const char *gw_config_help(void)
            "  CORS_ORIGINS          default \"\"         comma-separated origins allowed by CORS; \"*\" allows any\n"
            "  ACCOUNTS              default on         serve the /api/auth/ routes (register, login, logout, me)\n"
            "  SHUTDOWN_TIMEOUT      default 10         seconds in-flight requests get to finish on shutdown\n"
-           "  RATE_LIMIT            default 0 (off)    /api/ requests per second per client address; beyond: 429\n"
+           "  RATE_LIMIT            default 0 (off)    requests per second per client address (all but /healthz); beyond: 429\n"
            "  RATE_LIMIT_BURST      default 2x rate    requests a client may send at once before the rate applies\n"
            "\n"
            "Tokens:\n"

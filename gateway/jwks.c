@@ -57,8 +57,15 @@ static struct {
     const char *url;
     pthread_t fetcher;
     int fetcher_running, stopping, want_fetch;
-    time_t last_success, last_attempt;
-} jwks = {.lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER};
+    time_t last_success, last_attempt; /* CLOCK_MONOTONIC seconds; 0: never */
+} jwks = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static time_t mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + 1; /* never 0, which means "never" */
+}
 
 /* ---- the set ---- */
 
@@ -135,12 +142,15 @@ static EVP_PKEY *rsa_key(json_t *jwk)
 {
     unsigned char n[1024], e[16];
     long n_len = member_bytes(jwk, "n", n, sizeof(n)), e_len = member_bytes(jwk, "e", e, sizeof(e));
-    if (n_len < 256 || e_len < 1) /* at least 2048 bits */
+    if (n_len < 256 || e_len < 1)
         return NULL;
     BIGNUM *bn_n = BN_bin2bn(n, (int)n_len, NULL), *bn_e = BN_bin2bn(e, (int)e_len, NULL);
     OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
     EVP_PKEY *pkey = NULL;
-    if (bn_n != NULL && bn_e != NULL && bld != NULL && OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn_n) == 1 &&
+    /* a modulus of at least 2048 bits (not bytes: leading zeros count for nothing), an odd
+     * exponent of at least 3 (e = 1 would make every signature verify) */
+    if (bn_n != NULL && bn_e != NULL && bld != NULL && BN_num_bits(bn_n) >= 2048 && BN_is_odd(bn_e) && BN_num_bits(bn_e) >= 2 &&
+        BN_num_bits(bn_e) <= 64 && OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn_n) == 1 &&
         OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, bn_e) == 1)
         pkey = from_params("RSA", bld);
     OSSL_PARAM_BLD_free(bld);
@@ -245,10 +255,14 @@ int gw_jwks_supports(const char *alg)
 /* JWS carries an ECDSA signature as r || s; OpenSSL wants DER. Returns the DER length, or -1. */
 static int ecdsa_der(const unsigned char *sig, size_t len, unsigned char *der, size_t cap)
 {
+    /* no low-S rule: JWS does not have one, and WebCrypto (Better Auth's jose) signs with a
+     * high s half of the time */
+    if (len != 64)
+        return -1;
     ECDSA_SIG *es = ECDSA_SIG_new();
     BIGNUM *r = BN_bin2bn(sig, 32, NULL), *s = BN_bin2bn(sig + 32, 32, NULL);
     int n = -1;
-    if (len == 64 && es != NULL && r != NULL && s != NULL && ECDSA_SIG_set0(es, r, s) == 1) {
+    if (es != NULL && r != NULL && s != NULL && ECDSA_SIG_set0(es, r, s) == 1) {
         r = s = NULL; /* owned by es now */
         if (i2d_ECDSA_SIG(es, NULL) <= (int)cap)
             n = i2d_ECDSA_SIG(es, &der);
@@ -381,12 +395,14 @@ static void *fetcher_main(void *arg)
     gw_log_set_thread("jwks");
     pthread_mutex_lock(&jwks.lock);
     while (!jwks.stopping) {
-        time_t now = time(NULL);
+        time_t now = mono_now();
         int interval = jwks.last_success ? REFETCH_INTERVAL_S : RETRY_INTERVAL_S;
         time_t since = jwks.last_success > jwks.last_attempt ? jwks.last_success : jwks.last_attempt;
         if (!jwks.want_fetch || now - since < interval) {
             /* wake up for a request, or when a pending one may go */
-            struct timespec until = {.tv_sec = jwks.want_fetch ? since + interval : now + 3600};
+            struct timespec until;
+            clock_gettime(CLOCK_MONOTONIC, &until);
+            until.tv_sec += jwks.want_fetch ? since + interval - now : 3600;
             pthread_cond_timedwait(&jwks.wake, &jwks.lock, &until);
             continue;
         }
@@ -401,7 +417,9 @@ static void *fetcher_main(void *arg)
             gw_log_info("JWT_JWKS_URL: key set fetched again");
         pthread_mutex_lock(&jwks.lock);
         if (rc == 0)
-            jwks.last_success = time(NULL);
+            jwks.last_success = mono_now();
+        else if (jwks.last_success == 0)
+            jwks.want_fetch = 1; /* no set yet: keep trying, every RETRY_INTERVAL_S */
     }
     pthread_mutex_unlock(&jwks.lock);
     return NULL;
@@ -441,7 +459,15 @@ int gw_jwks_start(const gw_config_t *cfg, char *err, size_t errlen)
         jwks.url = cfg->jwks_url;
         jwks.enabled = 1;
         curl_global_init(CURL_GLOBAL_DEFAULT);
-        jwks.last_attempt = time(NULL);
+        if (strncmp(jwks.url, "http://", 7) == 0 && strncmp(jwks.url, "http://127.", 11) != 0 &&
+            strncmp(jwks.url, "http://localhost", 16) != 0 && strncmp(jwks.url, "http://[::1]", 12) != 0)
+            gw_log_warn("JWT_JWKS_URL is plain http: whoever can alter that traffic can sign tokens for any user; use https");
+        pthread_condattr_t attr;
+        pthread_condattr_init(&attr);
+        pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+        pthread_cond_init(&jwks.wake, &attr);
+        pthread_condattr_destroy(&attr);
+        jwks.last_attempt = mono_now();
         if (fetch(jwks.url, why, sizeof(why)) == 0)
             jwks.last_success = jwks.last_attempt;
         else { /* the identity provider may start after us: keep trying in the background */
@@ -465,7 +491,11 @@ void gw_jwks_stop(void)
         pthread_cond_signal(&jwks.wake);
         pthread_mutex_unlock(&jwks.lock);
         pthread_join(jwks.fetcher, NULL);
+        pthread_cond_destroy(&jwks.wake);
         jwks.fetcher_running = 0;
+        jwks.stopping = 0;
+        jwks.last_success = jwks.last_attempt = 0;
+        jwks.want_fetch = 0;
         curl_global_cleanup();
     }
     keyset_replace(NULL);

@@ -324,6 +324,27 @@ static int handle(gw_thread_t *t, const gw_config_t *cfg, h2o_req_t *req, gw_exc
     }
     const gw_route_t *route = m.route;
     x->route = route;
+    /* the rate limit, per client address, before any work for the request (RATE_LIMIT > 0);
+     * every route but /healthz, which does nothing */
+    if (cfg->rate_limit > 0 && route->kind != GW_ROUTE_HEALTH) {
+        struct sockaddr_storage peer = {0};
+        socklen_t len = req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&peer);
+        const void *key = "?"; /* address unknown (the client already left): one shared bucket */
+        size_t key_len = 1;
+        if (len > 0 && peer.ss_family == AF_INET)
+            key = &((struct sockaddr_in *)&peer)->sin_addr, key_len = 4;
+        else if (len > 0 && peer.ss_family == AF_INET6)
+            key = &((struct sockaddr_in6 *)&peer)->sin6_addr, key_len = 16;
+        int wait = gw_ratelimit_take(key, key_len, now_ns() / 1000000);
+        if (wait > 0) {
+            char buf[16];
+            int n = snprintf(buf, sizeof(buf), "%d", wait);
+            gw_respond_header(x, "retry-after", h2o_strdup(&req->pool, buf, (size_t)n));
+            gw_respond_error(x, 429, h2o_iovec_init(NULL, 0));
+            return 0;
+        }
+    }
+
     switch (route->kind) {
     case GW_ROUTE_HEALTH:
         gw_respond_json(x, 200, h2o_iovec_init(H2O_STRLIT("{\"status\":\"ok\"}")));
@@ -340,26 +361,6 @@ static int handle(gw_thread_t *t, const gw_config_t *cfg, h2o_req_t *req, gw_exc
     }
     default:
         break;
-    }
-
-    /* the rate limit, per client address, before any work for the request (RATE_LIMIT > 0) */
-    if (cfg->rate_limit > 0 && strncmp(route->pattern, "/api/", 5) == 0) {
-        struct sockaddr_storage peer;
-        socklen_t len = req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&peer);
-        const void *key = &peer;
-        size_t key_len = len;
-        if (peer.ss_family == AF_INET)
-            key = &((struct sockaddr_in *)&peer)->sin_addr, key_len = 4;
-        else if (peer.ss_family == AF_INET6)
-            key = &((struct sockaddr_in6 *)&peer)->sin6_addr, key_len = 16;
-        int wait = gw_ratelimit_take(key, key_len, now_ns() / 1000000);
-        if (wait > 0) {
-            char buf[16];
-            int n = snprintf(buf, sizeof(buf), "%d", wait);
-            gw_respond_header(x, "retry-after", h2o_strdup(&req->pool, buf, (size_t)n));
-            gw_respond_error(x, 429, h2o_iovec_init(NULL, 0));
-            return 0;
-        }
     }
 
     /* the body: size first, before anything else is looked at */

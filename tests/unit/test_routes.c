@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "metrics.h"
 #include "routes.h"
 
 static const gw_route_t *match(const char *path, unsigned method, int accounts, gw_match_t *m)
@@ -131,6 +132,7 @@ static void test_table(void)
         CHECK(strstr(r->sql, beyond) == NULL);
     }
     CHECK(strstr(gw_routes_begin_sql, "api.begin_request($1") != NULL);
+    CHECK(gw_routes_count + 1 <= GW_METRICS_ROUTES); /* every route has its own metrics row */
     /* names label metrics: unique, and free of characters a label value would need escaped */
     for (size_t i = 0; i < gw_routes_count; i++) {
         CHECK(strspn(gw_routes[i].name, "abcdefghijklmnopqrstuvwxyz_") == strlen(gw_routes[i].name));
