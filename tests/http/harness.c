@@ -350,6 +350,7 @@ static const char *const gateway_vars[] = {"HOST",
                                            "JWT_JWKS_URL",
                                            "LOG_LEVEL",
                                            "RATE_LIMIT",
+                                           "RATE_LIMIT_BURST",
                                            NULL};
 
 typedef struct envlist {

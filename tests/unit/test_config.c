@@ -109,7 +109,26 @@ static void test_defaults(void)
     CHECK_EQ(cfg.jwt_ttl, 7 * 86400);
     CHECK(cfg.jwt_issuer == NULL);
     CHECK(cfg.jwt_audience == NULL);
+    CHECK(cfg.jwks_file == NULL);
+    CHECK(cfg.jwks_url == NULL);
+    CHECK_EQ(cfg.rate_limit, 0); /* off */
     CHECK_EQ(cfg.log_level, GW_LOG_INFO);
+}
+
+/* RATE_LIMIT_BURST defaults to twice the rate; JWT_JWKS_URL must be http(s). */
+static void test_later_variables(void)
+{
+    gw_config_t cfg;
+    CHECK(accepts(&cfg, "RATE_LIMIT", "5") && cfg.rate_limit == 5 && cfg.rate_limit_burst == 10);
+    env_reset();
+    env_set("RATE_LIMIT", "5");
+    env_set("RATE_LIMIT_BURST", "7");
+    CHECK(load(&cfg) == 0 && cfg.rate_limit_burst == 7);
+    CHECK(accepts(&cfg, "JWT_JWKS_URL", "https://app.example/api/auth/jwks") &&
+          strcmp(cfg.jwks_url, "https://app.example/api/auth/jwks") == 0);
+    CHECK(rejects("JWT_JWKS_URL", "ftp://app.example/jwks"));
+    CHECK(strncmp(err, "JWT_JWKS_URL:", 13) == 0);
+    CHECK(rejects("JWT_JWKS_URL", "/etc/jwks.json"));
 }
 
 static void test_values_pass_through(void)
@@ -188,6 +207,8 @@ static void test_integers(void)
         {"DB_STATEMENT_TIMEOUT", "0", "2147483647", NULL, "2147483648"},
         {"SHUTDOWN_TIMEOUT", "0", "3600", NULL, "3601"},
         {"JWT_LEEWAY", "0", "3600", NULL, "3601"},
+        {"RATE_LIMIT", "0", "1000000", NULL, "1000001"},
+        {"RATE_LIMIT_BURST", "0", "2000000", NULL, "2000001"},
     };
     static const char *const junk[] = {"abc", "12x", "1 ", " 1", "+1", "-1", "0x10", "1.0", "1e3", "99999999999999999999999"};
     gw_config_t cfg;
@@ -353,6 +374,10 @@ static void test_empty_is_unset(void)
                                         "JWT_TTL",
                                         "JWT_ISSUER",
                                         "JWT_AUDIENCE",
+                                        "JWT_JWKS_FILE",
+                                        "JWT_JWKS_URL",
+                                        "RATE_LIMIT",
+                                        "RATE_LIMIT_BURST",
                                         "LOG_LEVEL"};
     gw_config_t cfg;
     size_t i;
@@ -413,6 +438,10 @@ static void test_help(void)
                                         "JWT_TTL",
                                         "JWT_ISSUER",
                                         "JWT_AUDIENCE",
+                                        "JWT_JWKS_FILE",
+                                        "JWT_JWKS_URL",
+                                        "RATE_LIMIT",
+                                        "RATE_LIMIT_BURST",
                                         "LOG_LEVEL"};
     const char *help = gw_config_help();
     size_t i;
@@ -443,5 +472,6 @@ int main(void)
     test_empty_is_unset();
     test_error_buffer();
     test_help();
+    test_later_variables();
     return check_report("test_config");
 }
