@@ -1,7 +1,18 @@
 -- api.list_tasks: the current user's tasks as a JSON array, filtered, sorted and paged.
 -- Parameters are the query string's text as it came (null when absent): each is checked
--- here, an unknown value is a 422. When more rows exist past this page, sets
+-- here, and a bad value is a 422 naming it (loc ["query", name]); nothing a client sends
+-- can raise any other error. When more rows exist past this page, sets
 -- response.next_offset (transaction-local) so the gateway can send Link: rel="next".
+--   status  all (default), pending, completed
+--   sort    created (alias created_at; default), updated (alias updated_at), title
+--   order   asc, desc; default desc for the dates, asc for the title
+--   q       text searched in title and description, case-insensitively (at most 1000)
+--   limit   1..1000 (default 1000), offset 0.. : ASCII digits only (todo.query_integer)
+-- Each sort and order is a static query of its own, so that PL/pgSQL plans it once per
+-- session, and each is an index scan (two, merged, for status=all) that stops after
+-- offset + limit + 1 rows, under a custom plan and a generic one alike (docs/performance.md).
+-- The page's JSON is built by one json_agg; one row more than asked tells whether a next
+-- page exists.
 create or replace function api.list_tasks(status text default null, sort text default null,
                                           "order" text default null, q text default null,
                                           "limit" text default null, "offset" text default null)
@@ -15,8 +26,9 @@ declare
     descending boolean;
     page_size int := 1000;
     skip bigint := 0;
+    needle text := lower(nullif(q, ''));
     result json;
-    rows_seen int;
+    rows_seen bigint;
 begin
     status := lower(coalesce(status, 'all'));
     if status not in ('all', 'pending', 'completed') then
@@ -34,50 +46,53 @@ begin
         problems := problems || todo.problem('query', 'order', 'must be asc or desc', 'enum');
     end if;
     if "limit" is not null then
-        if "limit" !~ '^\s*[0-9]{1,9}\s*$' or "limit"::int not between 1 and 1000 then
+        page_size := todo.query_integer("limit", 1, 1000);
+        if page_size is null then
             problems := problems || todo.problem('query', 'limit', 'must be an integer from 1 to 1000', 'int_parsing');
-        else
-            page_size := "limit"::int;
         end if;
     end if;
     if "offset" is not null then
-        if "offset" !~ '^\s*[0-9]{1,18}\s*$' then
+        skip := todo.query_integer("offset", 0, 999999999999999999);
+        if skip is null then
             problems := problems || todo.problem('query', 'offset', 'must be a non-negative integer', 'int_parsing');
-        else
-            skip := "offset"::bigint;
         end if;
     end if;
-    if q is not null and char_length(q) > 1000 then
+    if char_length(q) > 1000 then
         problems := problems || todo.problem('query', 'q', 'must be at most 1000 characters', 'string_too_long');
     end if;
     if jsonb_array_length(problems) > 0 then
         perform todo.fail_validation(problems);
     end if;
 
-    -- One more row than asked tells whether a next page exists.
-    select coalesce(json_agg(todo.task_json(t) order by n) filter (where n <= page_size), '[]'), count(*)
-      into result, rows_seen
-      from (select t, row_number() over () as n
-              from (select t from todo.tasks t
-                     where t.user_id = (select todo.current_user_id())
-                       and (status = 'all' or t.completed = (status = 'completed'))
-                       and (q is null or q = ''
-                            or strpos(lower(t.title), lower(q)) > 0
-                            or strpos(lower(coalesce(t.description, '')), lower(q)) > 0)
-                     order by
-                       case when sort_key = 'created' and not descending then t.created_at end asc,
-                       case when sort_key = 'created' and descending then t.created_at end desc,
-                       case when sort_key = 'updated' and not descending then t.updated_at end asc,
-                       case when sort_key = 'updated' and descending then t.updated_at end desc,
-                       case when sort_key = 'title' and not descending then lower(t.title) end asc,
-                       case when sort_key = 'title' and descending then lower(t.title) end desc,
-                       case when descending then t.id end desc,
-                       t.id asc
-                     offset skip limit page_size + 1) t) page;
+    if sort_key = 'created' and descending then
+        select json_agg(j) filter (where n <= page_size), count(*) into result, rows_seen
+          from (select j, row_number() over () n from (select todo.task_json(t) j from todo.user_tasks(status <> 'completed', status <> 'pending', needle) t
+                 order by t.created_at desc, t.id desc offset skip limit page_size + 1) page) numbered;
+    elsif sort_key = 'created' then
+        select json_agg(j) filter (where n <= page_size), count(*) into result, rows_seen
+          from (select j, row_number() over () n from (select todo.task_json(t) j from todo.user_tasks(status <> 'completed', status <> 'pending', needle) t
+                 order by t.created_at, t.id offset skip limit page_size + 1) page) numbered;
+    elsif sort_key = 'updated' and descending then
+        select json_agg(j) filter (where n <= page_size), count(*) into result, rows_seen
+          from (select j, row_number() over () n from (select todo.task_json(t) j from todo.user_tasks(status <> 'completed', status <> 'pending', needle) t
+                 order by t.updated_at desc, t.id desc offset skip limit page_size + 1) page) numbered;
+    elsif sort_key = 'updated' then
+        select json_agg(j) filter (where n <= page_size), count(*) into result, rows_seen
+          from (select j, row_number() over () n from (select todo.task_json(t) j from todo.user_tasks(status <> 'completed', status <> 'pending', needle) t
+                 order by t.updated_at, t.id offset skip limit page_size + 1) page) numbered;
+    elsif descending then
+        select json_agg(j) filter (where n <= page_size), count(*) into result, rows_seen
+          from (select j, row_number() over () n from (select todo.task_json(t) j from todo.user_tasks(status <> 'completed', status <> 'pending', needle) t
+                 order by lower(t.title) desc, t.id desc offset skip limit page_size + 1) page) numbered;
+    else
+        select json_agg(j) filter (where n <= page_size), count(*) into result, rows_seen
+          from (select j, row_number() over () n from (select todo.task_json(t) j from todo.user_tasks(status <> 'completed', status <> 'pending', needle) t
+                 order by lower(t.title), t.id offset skip limit page_size + 1) page) numbered;
+    end if;
     if rows_seen > page_size then
         perform set_config('response.next_offset', (skip + page_size)::text, true);
     end if;
-    return result;
+    return coalesce(result, '[]');
 end
 $$;
 
