@@ -28,24 +28,12 @@ create or replace function todo.task_json(t todo.tasks)
                            todo.rfc3339(t.created_at), todo.rfc3339(t.updated_at))::todo.task_out)
 $$;
 
--- todo.user_tasks: the current user's tasks, the pending ones when pending, the completed
--- ones when done, those whose title or description holds needle (lower case; null: all).
--- Two branches of a UNION ALL, one per value of completed: each is a range of the indexes
--- led by (user_id, completed), so an ORDER BY over the whole is a Merge Append of two
--- ordered index scans and a LIMIT stops both. Inlinable set-returning SQL (no SET clause,
--- stable): the caller's ORDER BY and LIMIT reach the indexes.
-create or replace function todo.user_tasks(pending boolean, done boolean, needle text)
-    returns setof todo.tasks
-    language sql stable
-    as $$
-    select * from todo.tasks t
-     where t.user_id = (select todo.current_user_id()) and not t.completed and pending
-       and (needle is null or strpos(lower(t.title), needle) > 0 or strpos(lower(t.description), needle) > 0)
-    union all
-    select * from todo.tasks t
-     where t.user_id = (select todo.current_user_id()) and t.completed and done
-       and (needle is null or strpos(lower(t.title), needle) > 0 or strpos(lower(t.description), needle) > 0)
-$$;
+-- todo.task_matches: whether the task's title or description holds needle (already in
+-- lower case; null matches every task): the list's q. Inlinable.
+create or replace function todo.task_matches(t todo.tasks, needle text)
+    returns boolean
+    language sql immutable parallel safe
+    as $$ select needle is null or strpos(lower(t.title), needle) > 0 or strpos(lower(t.description), needle) > 0 $$;
 
 -- todo.task_problems: what is wrong with the fields a body names (title, description,
 -- completed), as validation problems; title_required for POST and PUT.
@@ -149,13 +137,13 @@ revoke all on function todo.change_task(bigint, jsonb, boolean) from public;
 grant execute on function todo.change_task(bigint, jsonb, boolean) to todo_gateway, todo_admin;
 revoke all on function todo.rfc3339(timestamptz) from public;
 revoke all on function todo.task_json(todo.tasks) from public;
-revoke all on function todo.user_tasks(boolean, boolean, text) from public;
+revoke all on function todo.task_matches(todo.tasks, text) from public;
 revoke all on function todo.task_problems(jsonb, boolean) from public;
 revoke all on function todo.check_task_body(text, boolean) from public;
 revoke all on function todo.task_not_found(bigint) from public;
 grant execute on function todo.rfc3339(timestamptz) to todo_gateway, todo_admin;
 grant execute on function todo.task_json(todo.tasks) to todo_gateway, todo_admin;
-grant execute on function todo.user_tasks(boolean, boolean, text) to todo_gateway, todo_admin;
+grant execute on function todo.task_matches(todo.tasks, text) to todo_gateway, todo_admin;
 grant execute on function todo.task_problems(jsonb, boolean) to todo_gateway, todo_admin;
 grant execute on function todo.check_task_body(text, boolean) to todo_gateway, todo_admin;
 grant execute on function todo.task_not_found(bigint) to todo_gateway, todo_admin;

@@ -9,16 +9,23 @@
 --   q       text searched in title and description, case-insensitively (at most 1000)
 --   limit   1..1000 (default 1000), offset 0.. : ASCII digits only (todo.query_integer)
 -- Each sort and order is a static query of its own, so that PL/pgSQL plans it once per
--- session, and each is an index scan (two, merged, for status=all) that stops after
--- offset + limit + 1 rows, under a custom plan and a generic one alike (docs/performance.md).
--- The page's JSON is built by one json_agg; one row more than asked tells whether a next
--- page exists.
+-- session (a CASE in ORDER BY can use no index). The pending and the completed tasks are
+-- each one range of an index led by (user_id, completed, sort key, id) (migration 0002):
+-- each range is read in order and stops after offset + limit + 1 rows, whatever the number
+-- of the user's tasks, under a custom plan and a generic one alike; for status=all the two
+-- short lists are merged (Merge Append; docs/performance.md has the plans). For a user of
+-- a few tasks the planner would rather read them all through a bitmap and sort them:
+-- enable_bitmapscan = off, for this function only, keeps every plan the ordered index scan
+-- that stops at the page (it disables one kind of path; the plan chosen costs as usual). The
+-- page's JSON is built once, by one json_agg over the page's rows in order; one row more
+-- than asked tells whether a next page exists.
 create or replace function api.list_tasks(status text default null, sort text default null,
                                           "order" text default null, q text default null,
                                           "limit" text default null, "offset" text default null)
     returns json
     language plpgsql stable
     set search_path = ''
+    set enable_bitmapscan = off
     as $$
 declare
     problems jsonb := '[]';
@@ -27,6 +34,9 @@ declare
     page_size int := 1000;
     skip bigint := 0;
     needle text := lower(nullif(q, ''));
+    me text := todo.current_user_id();
+    pending boolean;
+    done boolean;
     result json;
     rows_seen bigint;
 begin
@@ -63,31 +73,75 @@ begin
     if jsonb_array_length(problems) > 0 then
         perform todo.fail_validation(problems);
     end if;
+    pending := status in ('all', 'pending');
+    done := status in ('all', 'completed');
 
     if sort_key = 'created' and descending then
-        select json_agg(j) filter (where n <= page_size), count(*) into result, rows_seen
-          from (select j, row_number() over () n from (select todo.task_json(t) j from todo.user_tasks(status <> 'completed', status <> 'pending', needle) t
-                 order by t.created_at desc, t.id desc offset skip limit page_size + 1) page) numbered;
+        select json_agg(todo.task_json(p.t)) filter (where p.n <= skip + page_size), count(*) into result, rows_seen
+          from (select u.t, row_number() over (order by u.k desc, u.i desc) n
+                  from ((select t, t.created_at k, t.id i from todo.tasks t
+                          where t.user_id = me and not t.completed and pending and todo.task_matches(t, needle)
+                          order by k desc, i desc limit skip + page_size + 1)
+                        union all
+                        (select t, t.created_at k, t.id i from todo.tasks t
+                          where t.user_id = me and t.completed and done and todo.task_matches(t, needle)
+                          order by k desc, i desc limit skip + page_size + 1)) u) p
+         where p.n > skip;
     elsif sort_key = 'created' then
-        select json_agg(j) filter (where n <= page_size), count(*) into result, rows_seen
-          from (select j, row_number() over () n from (select todo.task_json(t) j from todo.user_tasks(status <> 'completed', status <> 'pending', needle) t
-                 order by t.created_at, t.id offset skip limit page_size + 1) page) numbered;
+        select json_agg(todo.task_json(p.t)) filter (where p.n <= skip + page_size), count(*) into result, rows_seen
+          from (select u.t, row_number() over (order by u.k, u.i) n
+                  from ((select t, t.created_at k, t.id i from todo.tasks t
+                          where t.user_id = me and not t.completed and pending and todo.task_matches(t, needle)
+                          order by k, i limit skip + page_size + 1)
+                        union all
+                        (select t, t.created_at k, t.id i from todo.tasks t
+                          where t.user_id = me and t.completed and done and todo.task_matches(t, needle)
+                          order by k, i limit skip + page_size + 1)) u) p
+         where p.n > skip;
     elsif sort_key = 'updated' and descending then
-        select json_agg(j) filter (where n <= page_size), count(*) into result, rows_seen
-          from (select j, row_number() over () n from (select todo.task_json(t) j from todo.user_tasks(status <> 'completed', status <> 'pending', needle) t
-                 order by t.updated_at desc, t.id desc offset skip limit page_size + 1) page) numbered;
+        select json_agg(todo.task_json(p.t)) filter (where p.n <= skip + page_size), count(*) into result, rows_seen
+          from (select u.t, row_number() over (order by u.k desc, u.i desc) n
+                  from ((select t, t.updated_at k, t.id i from todo.tasks t
+                          where t.user_id = me and not t.completed and pending and todo.task_matches(t, needle)
+                          order by k desc, i desc limit skip + page_size + 1)
+                        union all
+                        (select t, t.updated_at k, t.id i from todo.tasks t
+                          where t.user_id = me and t.completed and done and todo.task_matches(t, needle)
+                          order by k desc, i desc limit skip + page_size + 1)) u) p
+         where p.n > skip;
     elsif sort_key = 'updated' then
-        select json_agg(j) filter (where n <= page_size), count(*) into result, rows_seen
-          from (select j, row_number() over () n from (select todo.task_json(t) j from todo.user_tasks(status <> 'completed', status <> 'pending', needle) t
-                 order by t.updated_at, t.id offset skip limit page_size + 1) page) numbered;
+        select json_agg(todo.task_json(p.t)) filter (where p.n <= skip + page_size), count(*) into result, rows_seen
+          from (select u.t, row_number() over (order by u.k, u.i) n
+                  from ((select t, t.updated_at k, t.id i from todo.tasks t
+                          where t.user_id = me and not t.completed and pending and todo.task_matches(t, needle)
+                          order by k, i limit skip + page_size + 1)
+                        union all
+                        (select t, t.updated_at k, t.id i from todo.tasks t
+                          where t.user_id = me and t.completed and done and todo.task_matches(t, needle)
+                          order by k, i limit skip + page_size + 1)) u) p
+         where p.n > skip;
     elsif descending then
-        select json_agg(j) filter (where n <= page_size), count(*) into result, rows_seen
-          from (select j, row_number() over () n from (select todo.task_json(t) j from todo.user_tasks(status <> 'completed', status <> 'pending', needle) t
-                 order by lower(t.title) desc, t.id desc offset skip limit page_size + 1) page) numbered;
+        select json_agg(todo.task_json(p.t)) filter (where p.n <= skip + page_size), count(*) into result, rows_seen
+          from (select u.t, row_number() over (order by u.k desc, u.i desc) n
+                  from ((select t, lower(t.title) k, t.id i from todo.tasks t
+                          where t.user_id = me and not t.completed and pending and todo.task_matches(t, needle)
+                          order by k desc, i desc limit skip + page_size + 1)
+                        union all
+                        (select t, lower(t.title) k, t.id i from todo.tasks t
+                          where t.user_id = me and t.completed and done and todo.task_matches(t, needle)
+                          order by k desc, i desc limit skip + page_size + 1)) u) p
+         where p.n > skip;
     else
-        select json_agg(j) filter (where n <= page_size), count(*) into result, rows_seen
-          from (select j, row_number() over () n from (select todo.task_json(t) j from todo.user_tasks(status <> 'completed', status <> 'pending', needle) t
-                 order by lower(t.title), t.id offset skip limit page_size + 1) page) numbered;
+        select json_agg(todo.task_json(p.t)) filter (where p.n <= skip + page_size), count(*) into result, rows_seen
+          from (select u.t, row_number() over (order by u.k, u.i) n
+                  from ((select t, lower(t.title) k, t.id i from todo.tasks t
+                          where t.user_id = me and not t.completed and pending and todo.task_matches(t, needle)
+                          order by k, i limit skip + page_size + 1)
+                        union all
+                        (select t, lower(t.title) k, t.id i from todo.tasks t
+                          where t.user_id = me and t.completed and done and todo.task_matches(t, needle)
+                          order by k, i limit skip + page_size + 1)) u) p
+         where p.n > skip;
     end if;
     if rows_seen > page_size then
         perform set_config('response.next_offset', (skip + page_size)::text, true);
