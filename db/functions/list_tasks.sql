@@ -85,7 +85,8 @@ begin
                         union all
                         (select t, t.created_at k, t.id i from todo.tasks t
                           where t.user_id = me and t.completed and done and todo.task_matches(t, needle)
-                          order by k desc, i desc limit skip + page_size + 1)) u) p
+                          order by k desc, i desc limit skip + page_size + 1)
+                        order by k desc, i desc limit skip + page_size + 1) u) p
          where p.n > skip;
     elsif sort_key = 'created' then
         select json_agg(todo.task_json(p.t)) filter (where p.n <= skip + page_size), count(*) into result, rows_seen
@@ -96,7 +97,8 @@ begin
                         union all
                         (select t, t.created_at k, t.id i from todo.tasks t
                           where t.user_id = me and t.completed and done and todo.task_matches(t, needle)
-                          order by k, i limit skip + page_size + 1)) u) p
+                          order by k, i limit skip + page_size + 1)
+                        order by k, i limit skip + page_size + 1) u) p
          where p.n > skip;
     elsif sort_key = 'updated' and descending then
         select json_agg(todo.task_json(p.t)) filter (where p.n <= skip + page_size), count(*) into result, rows_seen
@@ -107,7 +109,8 @@ begin
                         union all
                         (select t, t.updated_at k, t.id i from todo.tasks t
                           where t.user_id = me and t.completed and done and todo.task_matches(t, needle)
-                          order by k desc, i desc limit skip + page_size + 1)) u) p
+                          order by k desc, i desc limit skip + page_size + 1)
+                        order by k desc, i desc limit skip + page_size + 1) u) p
          where p.n > skip;
     elsif sort_key = 'updated' then
         select json_agg(todo.task_json(p.t)) filter (where p.n <= skip + page_size), count(*) into result, rows_seen
@@ -118,7 +121,8 @@ begin
                         union all
                         (select t, t.updated_at k, t.id i from todo.tasks t
                           where t.user_id = me and t.completed and done and todo.task_matches(t, needle)
-                          order by k, i limit skip + page_size + 1)) u) p
+                          order by k, i limit skip + page_size + 1)
+                        order by k, i limit skip + page_size + 1) u) p
          where p.n > skip;
     elsif descending then
         select json_agg(todo.task_json(p.t)) filter (where p.n <= skip + page_size), count(*) into result, rows_seen
@@ -129,7 +133,8 @@ begin
                         union all
                         (select t, lower(t.title) k, t.id i from todo.tasks t
                           where t.user_id = me and t.completed and done and todo.task_matches(t, needle)
-                          order by k desc, i desc limit skip + page_size + 1)) u) p
+                          order by k desc, i desc limit skip + page_size + 1)
+                        order by k desc, i desc limit skip + page_size + 1) u) p
          where p.n > skip;
     else
         select json_agg(todo.task_json(p.t)) filter (where p.n <= skip + page_size), count(*) into result, rows_seen
@@ -140,7 +145,8 @@ begin
                         union all
                         (select t, lower(t.title) k, t.id i from todo.tasks t
                           where t.user_id = me and t.completed and done and todo.task_matches(t, needle)
-                          order by k, i limit skip + page_size + 1)) u) p
+                          order by k, i limit skip + page_size + 1)
+                        order by k, i limit skip + page_size + 1) u) p
          where p.n > skip;
     end if;
     if rows_seen > page_size then
