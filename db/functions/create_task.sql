@@ -1,13 +1,15 @@
 -- api.create_task: adds a task for the current user from {"title", "description"?,
 -- "completed"?}; returns it and sets response.location (transaction-local) for the 201.
-create or replace function api.create_task(body json)
+create or replace function api.create_task(body text)
     returns json
     language plpgsql
     set search_path = ''
     as $$
 declare
     b jsonb := todo.check_task_body(body, true);
-    t todo.tasks;
+    new_id bigint;
+    owner text;
+    result json;
 begin
     if todo.current_user_id() is null then
         perform todo.fail(401, 'unauthorized', 'no user is set for this transaction');
@@ -15,11 +17,11 @@ begin
     insert into todo.tasks (user_id, title, description, completed)
     values (todo.current_user_id(), todo.trim_ws(b->>'title'), b->>'description',
             coalesce((b->>'completed')::boolean, false))
-    returning * into t;
-    perform set_config('response.location', format('/api/%s/tasks/%s', t.user_id, t.id), true);
-    return todo.task_json(t);
+    returning tasks.id, tasks.user_id, todo.task_json(tasks) into new_id, owner, result;
+    perform set_config('response.location', format('/api/%s/tasks/%s', owner, new_id), true);
+    return result;
 end
 $$;
 
-revoke all on function api.create_task(json) from public;
-grant execute on function api.create_task(json) to todo_gateway, todo_admin;
+revoke all on function api.create_task(text) from public;
+grant execute on function api.create_task(text) to todo_gateway, todo_admin;

@@ -6,13 +6,13 @@ create or replace function api.get_task(id bigint)
     set search_path = ''
     as $$
 declare
-    t todo.tasks;
+    result json;
 begin
-    select * into t from todo.tasks where tasks.id = get_task.id;
-    if not found then
+    select todo.task_json(t) into result from todo.tasks t where t.id = get_task.id;
+    if result is null then
         perform todo.task_not_found(id);
     end if;
-    return todo.task_json(t);
+    return result;
 end
 $$;
 

@@ -1,13 +1,31 @@
 -- api.list_tasks: the current user's tasks as a JSON array, filtered, sorted and paged.
 -- Parameters are the query string's text as it came (null when absent): each is checked
--- here, an unknown value is a 422. When more rows exist past this page, sets
+-- here, and a bad value is a 422 naming it (loc ["query", name]); nothing a client sends
+-- can raise any other error. When more rows exist past this page, sets
 -- response.next_offset (transaction-local) so the gateway can send Link: rel="next".
+--   status  all (default), pending, completed
+--   sort    created (alias created_at; default), updated (alias updated_at), title
+--   order   asc, desc; default desc for the dates, asc for the title
+--   q       text searched in title and description, case-insensitively (at most 1000)
+--   limit   1..1000 (default 1000), offset 0.. : ASCII digits only (todo.query_integer)
+-- Each sort and order is a static query of its own, so that PL/pgSQL plans it once per
+-- session (a CASE in ORDER BY can use no index). The pending and the completed tasks are
+-- each one range of an index led by (user_id, completed, sort key, id) (migration 0002):
+-- each range is read in order and stops after offset + limit + 1 rows, whatever the number
+-- of the user's tasks, under a custom plan and a generic one alike; for status=all the two
+-- short lists are merged (Merge Append; docs/performance.md has the plans). For a user of
+-- a few tasks the planner would rather read them all through a bitmap and sort them:
+-- enable_bitmapscan = off, for this function only, keeps every plan the ordered index scan
+-- that stops at the page (it disables one kind of path; the plan chosen costs as usual). The
+-- page's JSON is built once, by one json_agg over the page's rows in order; one row more
+-- than asked tells whether a next page exists.
 create or replace function api.list_tasks(status text default null, sort text default null,
                                           "order" text default null, q text default null,
                                           "limit" text default null, "offset" text default null)
     returns json
     language plpgsql stable
     set search_path = ''
+    set enable_bitmapscan = off
     as $$
 declare
     problems jsonb := '[]';
@@ -15,8 +33,12 @@ declare
     descending boolean;
     page_size int := 1000;
     skip bigint := 0;
+    needle text := lower(nullif(q, ''));
+    me text := todo.current_user_id();
+    pending boolean;
+    done boolean;
     result json;
-    rows_seen int;
+    rows_seen bigint;
 begin
     status := lower(coalesce(status, 'all'));
     if status not in ('all', 'pending', 'completed') then
@@ -34,50 +56,103 @@ begin
         problems := problems || todo.problem('query', 'order', 'must be asc or desc', 'enum');
     end if;
     if "limit" is not null then
-        if "limit" !~ '^\s*[0-9]{1,9}\s*$' or "limit"::int not between 1 and 1000 then
+        page_size := todo.query_integer("limit", 1, 1000);
+        if page_size is null then
             problems := problems || todo.problem('query', 'limit', 'must be an integer from 1 to 1000', 'int_parsing');
-        else
-            page_size := "limit"::int;
         end if;
     end if;
     if "offset" is not null then
-        if "offset" !~ '^\s*[0-9]{1,18}\s*$' then
+        skip := todo.query_integer("offset", 0, 999999999999999999);
+        if skip is null then
             problems := problems || todo.problem('query', 'offset', 'must be a non-negative integer', 'int_parsing');
-        else
-            skip := "offset"::bigint;
         end if;
     end if;
-    if q is not null and char_length(q) > 1000 then
+    if char_length(q) > 1000 then
         problems := problems || todo.problem('query', 'q', 'must be at most 1000 characters', 'string_too_long');
     end if;
     if jsonb_array_length(problems) > 0 then
         perform todo.fail_validation(problems);
     end if;
+    pending := status in ('all', 'pending');
+    done := status in ('all', 'completed');
 
-    -- One more row than asked tells whether a next page exists.
-    select coalesce(json_agg(todo.task_json(t) order by n) filter (where n <= page_size), '[]'), count(*)
-      into result, rows_seen
-      from (select t, row_number() over () as n
-              from (select t from todo.tasks t
-                     where t.user_id = (select todo.current_user_id())
-                       and (status = 'all' or t.completed = (status = 'completed'))
-                       and (q is null or q = ''
-                            or strpos(lower(t.title), lower(q)) > 0
-                            or strpos(lower(coalesce(t.description, '')), lower(q)) > 0)
-                     order by
-                       case when sort_key = 'created' and not descending then t.created_at end asc,
-                       case when sort_key = 'created' and descending then t.created_at end desc,
-                       case when sort_key = 'updated' and not descending then t.updated_at end asc,
-                       case when sort_key = 'updated' and descending then t.updated_at end desc,
-                       case when sort_key = 'title' and not descending then lower(t.title) end asc,
-                       case when sort_key = 'title' and descending then lower(t.title) end desc,
-                       case when descending then t.id end desc,
-                       t.id asc
-                     offset skip limit page_size + 1) t) page;
+    if sort_key = 'created' and descending then
+        select json_agg(todo.task_json(p.t)) filter (where p.n <= skip + page_size), count(*) into result, rows_seen
+          from (select u.t, row_number() over (order by u.k desc, u.i desc) n
+                  from ((select t, t.created_at k, t.id i from todo.tasks t
+                          where t.user_id = me and not t.completed and pending and todo.task_matches(t, needle)
+                          order by k desc, i desc limit skip + page_size + 1)
+                        union all
+                        (select t, t.created_at k, t.id i from todo.tasks t
+                          where t.user_id = me and t.completed and done and todo.task_matches(t, needle)
+                          order by k desc, i desc limit skip + page_size + 1)
+                        order by k desc, i desc limit skip + page_size + 1) u) p
+         where p.n > skip;
+    elsif sort_key = 'created' then
+        select json_agg(todo.task_json(p.t)) filter (where p.n <= skip + page_size), count(*) into result, rows_seen
+          from (select u.t, row_number() over (order by u.k, u.i) n
+                  from ((select t, t.created_at k, t.id i from todo.tasks t
+                          where t.user_id = me and not t.completed and pending and todo.task_matches(t, needle)
+                          order by k, i limit skip + page_size + 1)
+                        union all
+                        (select t, t.created_at k, t.id i from todo.tasks t
+                          where t.user_id = me and t.completed and done and todo.task_matches(t, needle)
+                          order by k, i limit skip + page_size + 1)
+                        order by k, i limit skip + page_size + 1) u) p
+         where p.n > skip;
+    elsif sort_key = 'updated' and descending then
+        select json_agg(todo.task_json(p.t)) filter (where p.n <= skip + page_size), count(*) into result, rows_seen
+          from (select u.t, row_number() over (order by u.k desc, u.i desc) n
+                  from ((select t, t.updated_at k, t.id i from todo.tasks t
+                          where t.user_id = me and not t.completed and pending and todo.task_matches(t, needle)
+                          order by k desc, i desc limit skip + page_size + 1)
+                        union all
+                        (select t, t.updated_at k, t.id i from todo.tasks t
+                          where t.user_id = me and t.completed and done and todo.task_matches(t, needle)
+                          order by k desc, i desc limit skip + page_size + 1)
+                        order by k desc, i desc limit skip + page_size + 1) u) p
+         where p.n > skip;
+    elsif sort_key = 'updated' then
+        select json_agg(todo.task_json(p.t)) filter (where p.n <= skip + page_size), count(*) into result, rows_seen
+          from (select u.t, row_number() over (order by u.k, u.i) n
+                  from ((select t, t.updated_at k, t.id i from todo.tasks t
+                          where t.user_id = me and not t.completed and pending and todo.task_matches(t, needle)
+                          order by k, i limit skip + page_size + 1)
+                        union all
+                        (select t, t.updated_at k, t.id i from todo.tasks t
+                          where t.user_id = me and t.completed and done and todo.task_matches(t, needle)
+                          order by k, i limit skip + page_size + 1)
+                        order by k, i limit skip + page_size + 1) u) p
+         where p.n > skip;
+    elsif descending then
+        select json_agg(todo.task_json(p.t)) filter (where p.n <= skip + page_size), count(*) into result, rows_seen
+          from (select u.t, row_number() over (order by u.k desc, u.i desc) n
+                  from ((select t, lower(t.title) k, t.id i from todo.tasks t
+                          where t.user_id = me and not t.completed and pending and todo.task_matches(t, needle)
+                          order by k desc, i desc limit skip + page_size + 1)
+                        union all
+                        (select t, lower(t.title) k, t.id i from todo.tasks t
+                          where t.user_id = me and t.completed and done and todo.task_matches(t, needle)
+                          order by k desc, i desc limit skip + page_size + 1)
+                        order by k desc, i desc limit skip + page_size + 1) u) p
+         where p.n > skip;
+    else
+        select json_agg(todo.task_json(p.t)) filter (where p.n <= skip + page_size), count(*) into result, rows_seen
+          from (select u.t, row_number() over (order by u.k, u.i) n
+                  from ((select t, lower(t.title) k, t.id i from todo.tasks t
+                          where t.user_id = me and not t.completed and pending and todo.task_matches(t, needle)
+                          order by k, i limit skip + page_size + 1)
+                        union all
+                        (select t, lower(t.title) k, t.id i from todo.tasks t
+                          where t.user_id = me and t.completed and done and todo.task_matches(t, needle)
+                          order by k, i limit skip + page_size + 1)
+                        order by k, i limit skip + page_size + 1) u) p
+         where p.n > skip;
+    end if;
     if rows_seen > page_size then
         perform set_config('response.next_offset', (skip + page_size)::text, true);
     end if;
-    return result;
+    return coalesce(result, '[]');
 end
 $$;
 

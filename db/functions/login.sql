@@ -1,8 +1,12 @@
 -- api.login: checks {"email", "password"}; returns {"user": {...}, "iat": n} like
 -- api.register. A wrong email and a wrong password are the same PT401
--- invalid_credentials, and take the same time: an unknown email is hashed too.
+-- invalid_credentials, and take the same time: an unknown email is hashed too. So is an
+-- email or password that breaks a registration rule (todo.email_problem,
+-- todo.password_problem): it could never have been registered, so it never matches, even
+-- when bcrypt, which reads 72 bytes, would say it does (a registered 72-byte password with
+-- anything appended). PT422 only when email or password is missing or not a string.
 -- SECURITY DEFINER: reads the password hash, which the gateway role cannot.
-create or replace function api.login(body json)
+create or replace function api.login(body text)
     returns json
     language plpgsql
     security definer
@@ -21,12 +25,13 @@ begin
               where jsonb_typeof(b->f) is distinct from 'string'));
     end if;
     select * into u from todo.users where lower(email) = lower(todo.trim_ws(b->>'email'));
-    if extensions.crypt(b->>'password', coalesce(u.password_hash, decoy)) is distinct from u.password_hash then
+    if extensions.crypt(b->>'password', coalesce(u.password_hash, decoy)) is distinct from u.password_hash
+       or todo.email_problem(b) is not null or todo.password_problem(b) is not null then
         perform todo.fail(401, 'invalid_credentials', 'invalid email or password');
     end if;
     return todo.session_json(u.id, u.email, u.name);
 end
 $$;
 
-revoke all on function api.login(json) from public;
-grant execute on function api.login(json) to todo_gateway, todo_admin;
+revoke all on function api.login(text) from public;
+grant execute on function api.login(text) to todo_gateway, todo_admin;

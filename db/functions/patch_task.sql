@@ -1,6 +1,6 @@
 -- api.patch_task (PATCH): changes only the fields the body names (title, description,
 -- completed); an explicit "description": null clears it; {} changes nothing.
-create or replace function api.patch_task(id bigint, body json)
+create or replace function api.patch_task(id bigint, body text)
     returns json
     language plpgsql
     set search_path = ''
@@ -10,5 +10,5 @@ begin
 end
 $$;
 
-revoke all on function api.patch_task(bigint, json) from public;
-grant execute on function api.patch_task(bigint, json) to todo_gateway, todo_admin;
+revoke all on function api.patch_task(bigint, text) from public;
+grant execute on function api.patch_task(bigint, text) to todo_gateway, todo_admin;

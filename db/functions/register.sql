@@ -1,8 +1,10 @@
 -- api.register: creates an account from {"email", "password", "name"?}; returns
 -- {"user": {"id", "email", "name"}, "iat": n} (the gateway signs the token).
 -- SECURITY DEFINER (runs as todo_owner) because the gateway may never touch password hashes.
--- PT409 email_taken when the email exists in any case; PT422 for invalid fields.
-create or replace function api.register(body json)
+-- PT409 email_taken when the email exists in any case; PT422 for invalid fields (the rules
+-- of todo.email_problem and todo.password_problem, which api.login applies too); PT400 for
+-- a body that is not a JSON object.
+create or replace function api.register(body text)
     returns json
     language plpgsql
     security definer
@@ -13,18 +15,7 @@ declare
     problems jsonb := '[]';
     new_id text;
 begin
-    if jsonb_typeof(b->'email') is distinct from 'string' then
-        problems := problems || todo.problem('body', 'email', 'field required', 'missing');
-    elsif char_length(b->>'email') > 254 or (b->>'email') !~ '^[^@\s]+@[^@\s]+\.[^@\s]+$' then
-        problems := problems || todo.problem('body', 'email', 'must be a valid email address', 'value_error');
-    end if;
-    if jsonb_typeof(b->'password') is distinct from 'string' then
-        problems := problems || todo.problem('body', 'password', 'field required', 'missing');
-    elsif char_length(b->>'password') < 8 then
-        problems := problems || todo.problem('body', 'password', 'must be at least 8 characters', 'string_too_short');
-    elsif octet_length(b->>'password') > 72 then
-        problems := problems || todo.problem('body', 'password', 'must be at most 72 bytes', 'string_too_long');
-    end if;
+    problems := problems || coalesce(todo.email_problem(b), '[]') || coalesce(todo.password_problem(b), '[]');
     if b ? 'name' and jsonb_typeof(b->'name') not in ('string', 'null') then
         problems := problems || todo.problem('body', 'name', 'must be a string or null', 'string_type');
     elsif char_length(b->>'name') > 255 then
@@ -47,5 +38,5 @@ begin
 end
 $$;
 
-revoke all on function api.register(json) from public;
-grant execute on function api.register(json) to todo_gateway, todo_admin;
+revoke all on function api.register(text) from public;
+grant execute on function api.register(text) to todo_gateway, todo_admin;

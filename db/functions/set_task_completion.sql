@@ -1,6 +1,6 @@
 -- api.set_task_completion: with no body (null) or a body without "completed", toggles the
 -- task's completion; with {"completed": bool}, sets it. Other fields are ignored.
-create or replace function api.set_task_completion(id bigint, body json default null)
+create or replace function api.set_task_completion(id bigint, body text default null)
     returns json
     language plpgsql
     set search_path = ''
@@ -19,5 +19,5 @@ begin
 end
 $$;
 
-revoke all on function api.set_task_completion(bigint, json) from public;
-grant execute on function api.set_task_completion(bigint, json) to todo_gateway, todo_admin;
+revoke all on function api.set_task_completion(bigint, text) from public;
+grant execute on function api.set_task_completion(bigint, text) to todo_gateway, todo_admin;

@@ -1,6 +1,6 @@
 -- api.update_task (PUT): replaces the task's text. title is required, a description left
 -- out becomes null, a completed left out keeps its value.
-create or replace function api.update_task(id bigint, body json)
+create or replace function api.update_task(id bigint, body text)
     returns json
     language plpgsql
     set search_path = ''
@@ -12,5 +12,5 @@ begin
 end
 $$;
 
-revoke all on function api.update_task(bigint, json) from public;
-grant execute on function api.update_task(bigint, json) to todo_gateway, todo_admin;
+revoke all on function api.update_task(bigint, text) from public;
+grant execute on function api.update_task(bigint, text) to todo_gateway, todo_admin;

@@ -2,7 +2,7 @@
 -- the api functions' signatures and who may call them. Catalog checks, run as postgres;
 -- what the rules do to real users is the business of the files after this one.
 BEGIN;
-SELECT plan(132);
+SELECT plan(134);
 
 -- tables and columns ---------------------------------------------------------------------
 
@@ -22,7 +22,7 @@ SELECT col_type_is('todo', 'tasks', 'description', 'text', 'a task description i
 SELECT col_type_is('todo', 'tasks', 'completed', 'boolean', 'a task''s completed flag is a boolean');
 SELECT col_type_is('todo', 'tasks', 'created_at', 'timestamp with time zone', 'a task''s created_at is a timestamptz');
 SELECT col_type_is('todo', 'tasks', 'updated_at', 'timestamp with time zone', 'a task''s updated_at is a timestamptz');
-SELECT col_is_pk('todo', 'tasks', 'id', 'todo.tasks is keyed by id');
+SELECT col_is_pk('todo', 'tasks', ARRAY['user_id', 'id'], 'todo.tasks is keyed by (user_id, id), the distribution column first');
 SELECT col_not_null('todo', 'tasks', 'user_id', 'every task belongs to a user');
 SELECT col_not_null('todo', 'tasks', 'title', 'every task has a title');
 SELECT col_is_null('todo', 'tasks', 'description', 'a task''s description may be null');
@@ -143,8 +143,12 @@ SELECT is_empty($$SELECT polrelid::regclass, polname FROM pg_policy
 
 -- indexes and named CHECK constraints ----------------------------------------------------
 
-SELECT has_index('todo', 'tasks', 'tasks_user_id_created_at_idx', ARRAY['user_id', 'created_at', 'id'],
-                 'todo.tasks has an index on (user_id, created_at, id) for the list query');
+SELECT has_index('todo', 'tasks', 'tasks_user_id_completed_created_at_idx', ARRAY['user_id', 'completed', 'created_at', 'id'],
+                 'todo.tasks has an index on (user_id, completed, created_at, id) for the list by creation');
+SELECT has_index('todo', 'tasks', 'tasks_user_id_completed_updated_at_idx', ARRAY['user_id', 'completed', 'updated_at', 'id'],
+                 'todo.tasks has an index on (user_id, completed, updated_at, id) for the list by update');
+SELECT has_index('todo', 'tasks', 'tasks_user_id_completed_title_idx', ARRAY['user_id', 'completed', 'lower(title)', 'id'],
+                 'todo.tasks has an index on (user_id, completed, lower(title), id) for the list by title');
 SELECT ok(EXISTS (SELECT FROM pg_index i
                    WHERE i.indrelid = 'todo.tasks'::regclass
                      AND i.indkey[0] = (SELECT attnum FROM pg_attribute
@@ -178,42 +182,43 @@ SELECT results_eq(
         FROM pg_proc p WHERE p.pronamespace = 'api'::regnamespace ORDER BY 1$$,
     $$VALUES
       ('api.begin_request(text,bigint)', 'user_id text, issued_at bigint DEFAULT NULL::bigint', 'void'),
-      ('api.create_task(json)', 'body json', 'json'),
+      ('api.create_task(text)', 'body text', 'json'),
       ('api.delete_task(bigint)', 'id bigint', 'json'),
       ('api.get_task(bigint)', 'id bigint', 'json'),
       ('api.list_tasks(text,text,text,text,text,text)',
        'status text DEFAULT NULL::text, sort text DEFAULT NULL::text, "order" text DEFAULT NULL::text, '
        'q text DEFAULT NULL::text, "limit" text DEFAULT NULL::text, "offset" text DEFAULT NULL::text', 'json'),
-      ('api.login(json)', 'body json', 'json'),
+      ('api.login(text)', 'body text', 'json'),
       ('api.logout()', '', 'json'),
       ('api.me()', '', 'json'),
-      ('api.patch_task(bigint,json)', 'id bigint, body json', 'json'),
-      ('api.register(json)', 'body json', 'json'),
-      ('api.set_task_completion(bigint,json)', 'id bigint, body json DEFAULT NULL::json', 'json'),
-      ('api.update_task(bigint,json)', 'id bigint, body json', 'json')$$,
-    'every api function has the exact signature the gateway calls: argument names, types, defaults and result');
+      ('api.patch_task(bigint,text)', 'id bigint, body text', 'json'),
+      ('api.register(text)', 'body text', 'json'),
+      ('api.set_task_completion(bigint,text)', 'id bigint, body text DEFAULT NULL::text', 'json'),
+      ('api.update_task(bigint,text)', 'id bigint, body text', 'json')$$,
+    'every api function has the exact signature the gateway calls: argument names, types, defaults and result '
+    '(a body is the client''s text, parsed by the function that checks it)');
 SELECT function_returns('api', 'begin_request', ARRAY['text', 'bigint'], 'void', 'api.begin_request(text, bigint) returns void');
-SELECT function_returns('api', 'create_task', ARRAY['json'], 'json', 'api.create_task(json) returns json');
+SELECT function_returns('api', 'create_task', ARRAY['text'], 'json', 'api.create_task(text) returns json');
 SELECT function_returns('api', 'delete_task', ARRAY['bigint'], 'json', 'api.delete_task(bigint) returns json');
 SELECT function_returns('api', 'get_task', ARRAY['bigint'], 'json', 'api.get_task(bigint) returns json');
 SELECT function_returns('api', 'list_tasks', ARRAY['text', 'text', 'text', 'text', 'text', 'text'], 'json',
                         'api.list_tasks(text x 6) returns json');
-SELECT function_returns('api', 'login', ARRAY['json'], 'json', 'api.login(json) returns json');
+SELECT function_returns('api', 'login', ARRAY['text'], 'json', 'api.login(text) returns json');
 SELECT function_returns('api', 'logout', ARRAY[]::name[], 'json', 'api.logout() returns json');
 SELECT function_returns('api', 'me', ARRAY[]::name[], 'json', 'api.me() returns json');
-SELECT function_returns('api', 'patch_task', ARRAY['bigint', 'json'], 'json', 'api.patch_task(bigint, json) returns json');
-SELECT function_returns('api', 'register', ARRAY['json'], 'json', 'api.register(json) returns json');
-SELECT function_returns('api', 'set_task_completion', ARRAY['bigint', 'json'], 'json',
-                        'api.set_task_completion(bigint, json) returns json');
-SELECT function_returns('api', 'update_task', ARRAY['bigint', 'json'], 'json', 'api.update_task(bigint, json) returns json');
+SELECT function_returns('api', 'patch_task', ARRAY['bigint', 'text'], 'json', 'api.patch_task(bigint, text) returns json');
+SELECT function_returns('api', 'register', ARRAY['text'], 'json', 'api.register(text) returns json');
+SELECT function_returns('api', 'set_task_completion', ARRAY['bigint', 'text'], 'json',
+                        'api.set_task_completion(bigint, text) returns json');
+SELECT function_returns('api', 'update_task', ARRAY['bigint', 'text'], 'json', 'api.update_task(bigint, text) returns json');
 
 -- SECURITY DEFINER: only the two account functions, each with a pinned search_path --------
 
-SELECT is_definer('api', 'login', ARRAY['json'], 'api.login is SECURITY DEFINER (it reads password hashes)');
-SELECT is_definer('api', 'register', ARRAY['json'], 'api.register is SECURITY DEFINER (it writes password hashes)');
+SELECT is_definer('api', 'login', ARRAY['text'], 'api.login is SECURITY DEFINER (it reads password hashes)');
+SELECT is_definer('api', 'register', ARRAY['text'], 'api.register is SECURITY DEFINER (it writes password hashes)');
 SELECT results_eq($$SELECT p.oid::regprocedure::text FROM pg_proc p
                     WHERE p.pronamespace IN ('api'::regnamespace, 'todo'::regnamespace) AND p.prosecdef ORDER BY 1$$,
-                  ARRAY['api.login(json)', 'api.register(json)'],
+                  ARRAY['api.login(text)', 'api.register(text)'],
                   'api.login and api.register are the only SECURITY DEFINER functions in schemas api and todo');
 SELECT is_empty($$SELECT p.oid::regprocedure FROM pg_proc p
                    WHERE p.pronamespace IN ('api'::regnamespace, 'todo'::regnamespace) AND p.prosecdef
@@ -232,11 +237,11 @@ SELECT function_privs_are('api', 'begin_request', ARRAY['text', 'bigint'], 'todo
                           'todo_admin may execute api.begin_request');
 SELECT function_privs_are('api', 'begin_request', ARRAY['text', 'bigint'], 'public', ARRAY[]::name[],
                           'PUBLIC may not execute api.begin_request');
-SELECT function_privs_are('api', 'create_task', ARRAY['json'], 'todo_gateway', ARRAY['EXECUTE'],
+SELECT function_privs_are('api', 'create_task', ARRAY['text'], 'todo_gateway', ARRAY['EXECUTE'],
                           'todo_gateway may execute api.create_task');
-SELECT function_privs_are('api', 'create_task', ARRAY['json'], 'todo_admin', ARRAY['EXECUTE'],
+SELECT function_privs_are('api', 'create_task', ARRAY['text'], 'todo_admin', ARRAY['EXECUTE'],
                           'todo_admin may execute api.create_task');
-SELECT function_privs_are('api', 'create_task', ARRAY['json'], 'public', ARRAY[]::name[],
+SELECT function_privs_are('api', 'create_task', ARRAY['text'], 'public', ARRAY[]::name[],
                           'PUBLIC may not execute api.create_task');
 SELECT function_privs_are('api', 'delete_task', ARRAY['bigint'], 'todo_gateway', ARRAY['EXECUTE'],
                           'todo_gateway may execute api.delete_task');
@@ -256,11 +261,11 @@ SELECT function_privs_are('api', 'list_tasks', ARRAY['text', 'text', 'text', 'te
                           ARRAY['EXECUTE'], 'todo_admin may execute api.list_tasks');
 SELECT function_privs_are('api', 'list_tasks', ARRAY['text', 'text', 'text', 'text', 'text', 'text'], 'public',
                           ARRAY[]::name[], 'PUBLIC may not execute api.list_tasks');
-SELECT function_privs_are('api', 'login', ARRAY['json'], 'todo_gateway', ARRAY['EXECUTE'],
+SELECT function_privs_are('api', 'login', ARRAY['text'], 'todo_gateway', ARRAY['EXECUTE'],
                           'todo_gateway may execute api.login');
-SELECT function_privs_are('api', 'login', ARRAY['json'], 'todo_admin', ARRAY['EXECUTE'],
+SELECT function_privs_are('api', 'login', ARRAY['text'], 'todo_admin', ARRAY['EXECUTE'],
                           'todo_admin may execute api.login');
-SELECT function_privs_are('api', 'login', ARRAY['json'], 'public', ARRAY[]::name[],
+SELECT function_privs_are('api', 'login', ARRAY['text'], 'public', ARRAY[]::name[],
                           'PUBLIC may not execute api.login');
 SELECT function_privs_are('api', 'logout', ARRAY[]::name[], 'todo_gateway', ARRAY['EXECUTE'],
                           'todo_gateway may execute api.logout');
@@ -274,29 +279,29 @@ SELECT function_privs_are('api', 'me', ARRAY[]::name[], 'todo_admin', ARRAY['EXE
                           'todo_admin may execute api.me');
 SELECT function_privs_are('api', 'me', ARRAY[]::name[], 'public', ARRAY[]::name[],
                           'PUBLIC may not execute api.me');
-SELECT function_privs_are('api', 'patch_task', ARRAY['bigint', 'json'], 'todo_gateway', ARRAY['EXECUTE'],
+SELECT function_privs_are('api', 'patch_task', ARRAY['bigint', 'text'], 'todo_gateway', ARRAY['EXECUTE'],
                           'todo_gateway may execute api.patch_task');
-SELECT function_privs_are('api', 'patch_task', ARRAY['bigint', 'json'], 'todo_admin', ARRAY['EXECUTE'],
+SELECT function_privs_are('api', 'patch_task', ARRAY['bigint', 'text'], 'todo_admin', ARRAY['EXECUTE'],
                           'todo_admin may execute api.patch_task');
-SELECT function_privs_are('api', 'patch_task', ARRAY['bigint', 'json'], 'public', ARRAY[]::name[],
+SELECT function_privs_are('api', 'patch_task', ARRAY['bigint', 'text'], 'public', ARRAY[]::name[],
                           'PUBLIC may not execute api.patch_task');
-SELECT function_privs_are('api', 'register', ARRAY['json'], 'todo_gateway', ARRAY['EXECUTE'],
+SELECT function_privs_are('api', 'register', ARRAY['text'], 'todo_gateway', ARRAY['EXECUTE'],
                           'todo_gateway may execute api.register');
-SELECT function_privs_are('api', 'register', ARRAY['json'], 'todo_admin', ARRAY['EXECUTE'],
+SELECT function_privs_are('api', 'register', ARRAY['text'], 'todo_admin', ARRAY['EXECUTE'],
                           'todo_admin may execute api.register');
-SELECT function_privs_are('api', 'register', ARRAY['json'], 'public', ARRAY[]::name[],
+SELECT function_privs_are('api', 'register', ARRAY['text'], 'public', ARRAY[]::name[],
                           'PUBLIC may not execute api.register');
-SELECT function_privs_are('api', 'set_task_completion', ARRAY['bigint', 'json'], 'todo_gateway', ARRAY['EXECUTE'],
+SELECT function_privs_are('api', 'set_task_completion', ARRAY['bigint', 'text'], 'todo_gateway', ARRAY['EXECUTE'],
                           'todo_gateway may execute api.set_task_completion');
-SELECT function_privs_are('api', 'set_task_completion', ARRAY['bigint', 'json'], 'todo_admin', ARRAY['EXECUTE'],
+SELECT function_privs_are('api', 'set_task_completion', ARRAY['bigint', 'text'], 'todo_admin', ARRAY['EXECUTE'],
                           'todo_admin may execute api.set_task_completion');
-SELECT function_privs_are('api', 'set_task_completion', ARRAY['bigint', 'json'], 'public', ARRAY[]::name[],
+SELECT function_privs_are('api', 'set_task_completion', ARRAY['bigint', 'text'], 'public', ARRAY[]::name[],
                           'PUBLIC may not execute api.set_task_completion');
-SELECT function_privs_are('api', 'update_task', ARRAY['bigint', 'json'], 'todo_gateway', ARRAY['EXECUTE'],
+SELECT function_privs_are('api', 'update_task', ARRAY['bigint', 'text'], 'todo_gateway', ARRAY['EXECUTE'],
                           'todo_gateway may execute api.update_task');
-SELECT function_privs_are('api', 'update_task', ARRAY['bigint', 'json'], 'todo_admin', ARRAY['EXECUTE'],
+SELECT function_privs_are('api', 'update_task', ARRAY['bigint', 'text'], 'todo_admin', ARRAY['EXECUTE'],
                           'todo_admin may execute api.update_task');
-SELECT function_privs_are('api', 'update_task', ARRAY['bigint', 'json'], 'public', ARRAY[]::name[],
+SELECT function_privs_are('api', 'update_task', ARRAY['bigint', 'text'], 'public', ARRAY[]::name[],
                           'PUBLIC may not execute api.update_task');
 
 SELECT is_empty($$SELECT p.oid::regprocedure FROM pg_proc p
