@@ -27,7 +27,9 @@
 #include <h2o.h>
 
 #include "auth.h"
+#include "conns.h"
 #include "db.h"
+#include "framing.h"
 #include "log.h"
 #include "metrics.h"
 #include "ratelimit.h"
@@ -260,10 +262,41 @@ static void on_db_reply(h2o_req_t *req, const gw_db_reply_t *reply, void *data)
 
 /* ---- the handler ---- */
 
+/* Lives in req->pool from the request's arrival; its disposal ends the request. */
+typedef struct tracker {
+    gw_thread_t *thread;
+    gw_conn_t *conn;
+    h2o_req_t *req;
+} tracker_t;
+
 static void on_exchange_dispose(void *p)
 {
-    gw_thread_t *t = *(gw_thread_t **)p;
-    t->active--;
+    tracker_t *tr = p;
+    tr->thread->active--;
+    /* a request whose pool goes before any answer was started: its client cancelled it */
+    gw_conns_request_done(tr->conn, tr->req, tr->req->res.status != 0);
+}
+
+/* HTTP/1.x framing that h2o 2.2.5 accepts but RFC 9112 calls unrecoverable (two
+ * Content-Length, Content-Length with Transfer-Encoding, chunked in HTTP/1.0, obs-fold):
+ * answered 400 with Connection: close, and h2o closes the connection after the answer, so
+ * nothing pipelined or smuggled behind it is ever read. The request's header section is
+ * still at the start of the socket's input buffer (h2o consumes it once answered). */
+static int refuse_ambiguous_framing(gw_exchange_t *x)
+{
+    h2o_req_t *req = x->req;
+    if (req->version >= 0x200)
+        return 0;
+    h2o_socket_t *sock = req->conn->callbacks->get_socket(req->conn);
+    const char *why = sock != NULL && sock->input != NULL ? gw_framing_check(sock->input->bytes, sock->input->size)
+                                                          : "the request's bytes are gone";
+    if (why == NULL)
+        return 0;
+    gw_log_warn("ambiguous HTTP/1.1 framing (%s): answered 400 and closing id=%.*s", why, (int)x->request_id.len,
+                x->request_id.base);
+    req->http1_is_persistent = 0; /* h2o: "Connection: close", then closes after the answer */
+    gw_respond_error_literal(x, 400, "bad_request", "ambiguous HTTP/1.1 message framing; the connection is closed");
+    return 1;
 }
 
 static void preflight(gw_exchange_t *x, const gw_match_t *m)
@@ -448,8 +481,8 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     gw_exchange_t x = {.req = req, .metrics = &t->metrics, .started_ns = now_ns()};
 
     /* counted until the request's pool goes: shutdown waits for these */
-    gw_thread_t **tracker = h2o_mem_alloc_shared(&req->pool, sizeof(*tracker), on_exchange_dispose);
-    *tracker = t;
+    tracker_t *tracker = h2o_mem_alloc_shared(&req->pool, sizeof(*tracker), on_exchange_dispose);
+    *tracker = (tracker_t){.thread = t, .conn = gw_conns_of(req), .req = req};
     t->active++;
 
     h2o_iovec_t rid = find_header_str(req, "x-request-id");
@@ -464,6 +497,8 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     if (origin_allowed(h->cfg->cors_origins, origin))
         x.cors_origin = origin;
     x.cors_configured = h->cfg->cors_origins != NULL && h->cfg->cors_origins[0] != '\0';
+    if (refuse_ambiguous_framing(&x))
+        return 0;
     return handle(t, h->cfg, req, &x);
 }
 
@@ -477,6 +512,11 @@ static void on_accept(h2o_socket_t *listener, const char *err)
         return;
     if ((sock = h2o_evloop_socket_accept(listener)) == NULL)
         return;
+    gw_thread_t *t = (gw_thread_t *)actx->ctx;
+    if (gw_conns_admit(sock, actx->ctx, &t->metrics.conns) != 0) {
+        h2o_socket_close(sock); /* MAX_CONNECTIONS are open: closed at once, counted */
+        return;
+    }
     h2o_accept(actx, sock);
 }
 
@@ -602,6 +642,7 @@ int gw_server_run(const gw_config_t *cfg)
     config = cfg;
     signal(SIGPIPE, SIG_IGN);
     gw_ratelimit_init(cfg->rate_limit, cfg->rate_limit_burst);
+    gw_conns_init(cfg->max_connections);
     h2o_config_init(&globalconf);
     globalconf.server_name = h2o_iovec_init(H2O_STRLIT("todo-gateway"));
     /* h2o's own 413 (plain text) only beyond this; up to it the handler answers in JSON */
