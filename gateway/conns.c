@@ -98,6 +98,15 @@ int gw_conns_admit(h2o_socket_t *sock, h2o_context_t *ctx, gw_conns_stats_t *sta
     if (atomic_fetch_add_explicit(&open_count, 1, memory_order_relaxed) >= max_open) {
         atomic_fetch_sub_explicit(&open_count, 1, memory_order_relaxed);
         atomic_fetch_add_explicit(&stats->refused, 1, memory_order_relaxed);
+        /* one line per thread per 10 s at most, with the count: a flood must not flood the log */
+        static __thread uint64_t last_ms, refused_since;
+        uint64_t now = h2o_now(ctx->loop);
+        refused_since++;
+        if (last_ms == 0 || now - last_ms >= 10000) {
+            gw_log_warn("MAX_CONNECTIONS (%llu) open: %llu connection(s) refused at accept since the last such line",
+                        (unsigned long long)max_open, (unsigned long long)refused_since);
+            last_ms = now, refused_since = 0;
+        }
         return -1;
     }
     gw_conn_t *c = calloc(1, sizeof(*c));

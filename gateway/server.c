@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -633,6 +634,23 @@ static void *thread_main(void *arg)
     return NULL;
 }
 
+/* Each client connection is a file descriptor: lift the soft limit to the hard one, and
+ * warn when MAX_CONNECTIONS cannot be reached (accept would fail with EMFILE first). */
+static void raise_fd_limit(const gw_config_t *cfg)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    rlim_t needed = (rlim_t)cfg->max_connections + (rlim_t)cfg->threads * (rlim_t)cfg->db_pool_size * 2 + 64;
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < needed)
+        gw_log_warn("MAX_CONNECTIONS=%d needs about %llu file descriptors; the limit is %llu (raise it with ulimit -n)",
+                    cfg->max_connections, (unsigned long long)needed, (unsigned long long)rl.rlim_cur);
+}
+
 int gw_server_run(const gw_config_t *cfg)
 {
     int port = 0, tls_port = 0;
@@ -643,6 +661,7 @@ int gw_server_run(const gw_config_t *cfg)
     signal(SIGPIPE, SIG_IGN);
     gw_ratelimit_init(cfg->rate_limit, cfg->rate_limit_burst);
     gw_conns_init(cfg->max_connections);
+    raise_fd_limit(cfg);
     h2o_config_init(&globalconf);
     globalconf.server_name = h2o_iovec_init(H2O_STRLIT("todo-gateway"));
     /* h2o's own 413 (plain text) only beyond this; up to it the handler answers in JSON */
