@@ -34,23 +34,68 @@ build() {
     cmake --build "$dir" -j "$(nproc)" >/dev/null
 }
 
-# Runs a PostgreSQL program as an ordinary user: initdb and postgres refuse root.
+# Runs a PostgreSQL program as an ordinary user: initdb and postgres refuse root. As root
+# the cluster belongs to the OS user postgres; otherwise to the user running the script.
 as_pg() {
     if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
+# private_dir DIR: creates DIR (when missing) closed to every other local user: 0700, or
+# as root 0710 with the group of the OS user postgres, so that the server may pass through
+# it to the data and socket directories inside, and list or read nothing.
+private_dir() {
+    (umask 077 && mkdir -p "$1")
+    if [ "$(id -u)" -eq 0 ]; then
+        chown "root:$(id -gn postgres)" "$1" && chmod 710 "$1"
+    else
+        chmod 700 "$1"
+    fi
+}
+
+# The database roles the OS user running the scripts may connect as (peer authentication,
+# pg_ident.conf): the superuser, the gateway's role (db/roles.sql), and a role named after
+# the OS user, for a person's own login (GRANT todo_admin TO it).
+CLUSTER_LOGIN_ROLES=(postgres todo_gateway "$(id -un)")
+
+# cluster_write_auth DATADIR: (re)writes pg_hba.conf and pg_ident.conf so that only the OS
+# user running this script connects, over the Unix socket, by peer authentication, as one of
+# CLUSTER_LOGIN_ROLES. Run on every start, so it also closes clusters that older checkouts
+# created with --auth=trust. The server reads both files when it starts.
+cluster_write_auth() {
+    local data=$1 me role
+    me=$(id -un)
+    as_pg sh -c 'umask 077 && cat > "$1"' sh "$data/pg_hba.conf" <<HBA
+# Written by scripts/lib.sh (cluster_write_auth) on every start: edits here are lost.
+# Unix socket only (listen_addresses = ''), and only the OS user "$me" (who ran the
+# script), by peer authentication, as a role its lines in pg_ident.conf allow.
+# TYPE  DATABASE  USER  ADDRESS  METHOD
+local   all       all            peer map=owner
+host    all       all   all      reject
+HBA
+    {
+        echo '# Written by scripts/lib.sh (cluster_write_auth) on every start: edits here are lost.'
+        echo '# MAPNAME  SYSTEM-USERNAME  PG-USERNAME'
+        for role in "${CLUSTER_LOGIN_ROLES[@]}"; do printf 'owner  "%s"  "%s"\n' "$me" "$role"; done
+    } | as_pg sh -c 'umask 077 && cat > "$1"' sh "$data/pg_ident.conf"
+}
+
 # cluster_start DATADIR SOCKDIR PORT [postgres options]: creates (when new) and starts a
 # cluster listening only on a Unix socket in SOCKDIR; exports PGHOST, PGPORT, PGUSER and
-# PGDATABASE (database todo, created when missing) for it.
+# PGDATABASE (database todo, created when missing) for it. DATADIR and SOCKDIR become 0700,
+# owned by the server's OS user (as_pg); their parent must let that user pass (private_dir).
+# Only the OS user running this connects (cluster_write_auth).
 cluster_start() {
     local data=$1 sock=$2 port=$3 extra=${4:-}
-    mkdir -p "$data" "$sock"
-    [ "$(id -u)" -eq 0 ] && chown postgres: "$data" "$sock" && chmod 700 "$data"
+    (umask 077 && mkdir -p "$data" "$sock")
+    if [ "$(id -u)" -eq 0 ]; then chown postgres: "$data" "$sock"; fi
+    chmod 700 "$data" "$sock"
     if [ ! -f "$data/PG_VERSION" ]; then
-        as_pg "$PG_BIN/initdb" -D "$data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+        as_pg "$PG_BIN/initdb" -D "$data" -U postgres --auth-local=peer --auth-host=reject -E UTF8 \
+            --locale=C.UTF-8 >/dev/null
     fi
+    cluster_write_auth "$data"
     as_pg "$PG_BIN/pg_ctl" -D "$data" -l "$data/server.log" -w -t 60 \
-        -o "-c listen_addresses='' -c unix_socket_directories='$sock' -p $port -c max_connections=200 $extra" start >/dev/null
+        -o "-c listen_addresses='' -c unix_socket_directories='$sock' -c unix_socket_permissions=0700 -p $port -c max_connections=200 $extra" start >/dev/null
     export PGHOST=$sock PGPORT=$port PGUSER=postgres PGDATABASE=todo
     psql -X -q -d postgres -tAc "select 1 from pg_database where datname = 'todo'" | grep -q 1 ||
         psql -X -q -d postgres -c 'create database todo' >/dev/null
