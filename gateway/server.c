@@ -36,6 +36,7 @@
 #include "ratelimit.h"
 #include "respond.h"
 #include "routes.h"
+#include "uri.h"
 
 typedef struct gw_thread {
     h2o_context_t ctx; /* first: the handler finds its thread from req->conn->ctx */
@@ -176,33 +177,6 @@ static int valid_utf8(const char *s, size_t len)
 
 /* ---- replies from the database ---- */
 
-/* Link: <path?query-without-offset&offset=N>; rel="next" */
-static h2o_iovec_t next_link(h2o_req_t *req, h2o_iovec_t offset)
-{
-    size_t path_len = req->input.query_at != SIZE_MAX ? req->input.query_at : req->input.path.len;
-    h2o_iovec_t query = req->input.query_at != SIZE_MAX ? h2o_iovec_init(req->input.path.base + req->input.query_at + 1,
-                                                                         req->input.path.len - req->input.query_at - 1)
-                                                        : h2o_iovec_init(NULL, 0);
-    char *buf = h2o_mem_alloc_pool(&req->pool, path_len + query.len + offset.len + 32);
-    size_t n = 0;
-
-    buf[n++] = '<';
-    memcpy(buf + n, req->input.path.base, path_len), n += path_len;
-    buf[n++] = '?';
-    for (const char *p = query.base, *end = query.base + query.len; p != NULL && p < end;) {
-        const char *amp = memchr(p, '&', end - p), *pair_end = amp ? amp : end;
-        if (pair_end > p && !(pair_end - p >= 6 && memcmp(p, "offset", 6) == 0 && (pair_end - p == 6 || p[6] == '='))) {
-            memcpy(buf + n, p, pair_end - p), n += pair_end - p;
-            buf[n++] = '&';
-        }
-        p = pair_end + 1;
-    }
-    memcpy(buf + n, "offset=", 7), n += 7;
-    memcpy(buf + n, offset.base, offset.len), n += offset.len;
-    memcpy(buf + n, ">; rel=\"next\"", 13), n += 13;
-    return h2o_iovec_init(buf, n);
-}
-
 /* Per-request state that outlives the handler: the exchange and the route. */
 typedef struct pending {
     gw_exchange_t x;
@@ -254,10 +228,15 @@ static void on_db_reply(h2o_req_t *req, const gw_db_reply_t *reply, void *data)
         gw_respond_empty(x, 204);
         return;
     }
-    if (reply->cols[1].len > 0)
-        gw_respond_header(x, "location", reply->cols[1]);
-    if (reply->cols[2].len > 0)
-        gw_respond_header(x, "link", next_link(x->req, reply->cols[2]));
+    size_t path_len = req->input.query_at != SIZE_MAX ? req->input.query_at : req->input.path.len;
+    if (reply->cols[1].len > 0) /* the id of what was created under the requested path */
+        gw_respond_header(x, "location", gw_uri_location(&req->pool, req->input.path.base, path_len, reply->cols[1]));
+    if (reply->cols[2].len > 0) {
+        const char *query = req->input.query_at != SIZE_MAX ? req->input.path.base + path_len + 1 : NULL;
+        size_t query_len = query ? req->input.path.len - path_len - 1 : 0;
+        gw_respond_header(x, "link",
+                          gw_uri_next_link(&req->pool, req->input.path.base, path_len, query, query_len, reply->cols[2]));
+    }
     gw_respond_json(x, route->status, reply->cols[0].base ? reply->cols[0] : h2o_iovec_init(H2O_STRLIT("null")));
 }
 

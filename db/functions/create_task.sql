@@ -1,5 +1,5 @@
 -- api.create_task: adds a task for the current user from {"title", "description"?,
--- "completed"?}; returns it and sets response.location (transaction-local) for the 201.
+-- "completed"?}; returns it and sets response.location (transaction-local) to its id, for the 201.
 create or replace function api.create_task(body json)
     returns json
     language plpgsql
@@ -16,7 +16,8 @@ begin
     values (todo.current_user_id(), todo.trim_ws(b->>'title'), b->>'description',
             coalesce((b->>'completed')::boolean, false))
     returning * into t;
-    perform set_config('response.location', format('/api/%s/tasks/%s', t.user_id, t.id), true);
+    -- the new task's id: the gateway answers Location: <the request's path>/<id>, encoded
+    perform set_config('response.location', t.id::text, true);
     return todo.task_json(t);
 end
 $$;

@@ -279,6 +279,52 @@ static void test_max_connections(void)
     gw_stop(&g);
 }
 
+/* Location and Link are built from data (a token's sub, the query): percent-encoded URI
+ * references that, followed as they are, reach the same resource (RFC 3986, RFC 8288). */
+static void test_header_encoding(gw_t *g)
+{
+    const struct {
+        const char *sub, *segment; /* the token's sub, and how a client puts it in a path */
+    } users[] = {
+        {"a?x=1#y", "a%3Fx%3D1%23y"},
+        {"with space", "with%20space"},
+        {"jos\xc3\xa9", "jos%C3%A9"},
+        {"slash/inside", "slash%2Finside"},
+        {"<angle>\"quote\"", "%3Cangle%3E%22quote%22"},
+    };
+    for (size_t i = 0; i < sizeof users / sizeof *users; i++) {
+        h_section("Location and Link for a user whose id is '%s'", users[i].sub);
+        const char *uid = h_uid("u");
+        const char *sub = h_fmt("%s-%s", users[i].sub, uid), *segment = h_fmt("%s-%s", users[i].segment, uid);
+        const char *tok = tok_user(sub);
+        const char *base = h_fmt("/api/%s/tasks", segment);
+        resp_t *r = h_send(g, P_H1, "POST", base, tok, "{\"title\": \"first caf\xc3\xa9\"}");
+        const char *id = r->json ? h_fmt("%lld", (long long)json_integer_value(json_object_get(r->json, "id"))) : "?";
+        (void)(EXPECT_STATUS(r, 201) && EXPECT_HEADER(r, "Location", h_fmt("%s/%s", base, id)));
+        const char *location = h_fmt("%s", resp_header(r, "Location") ? resp_header(r, "Location") : "");
+        resp_free(r);
+        r = h_get(g, P_H2C, location, tok);
+        (void)(EXPECT_STATUS(r, 200) && EXPECT_JSTR(r, r->json, "title", "first caf\xc3\xa9") && EXPECT_JSTR(r, r->json, "user_id", sub));
+        resp_free(r);
+        resp_free(h_send(g, P_H1, "POST", base, tok, "{\"title\": \"second caf\xc3\xa9\"}"));
+        const char *link;
+        const char *query = "q=caf%C3%A9&limit=1&note=%3C%3E+%22";
+        r = h_get(g, P_H1, h_fmt("%s?%s", base, query), tok);
+        link = resp_header(r, "Link");
+        CHECK(r->status == 200 && link != NULL && strcmp(link, h_fmt("<%s?%s&offset=1>; rel=\"next\"", base, query)) == 0,
+              "Link keeps the query's escapes: %s", link ? link : "(none)");
+        resp_free(r);
+        r = h_get(g, P_H1, h_fmt("%s?limit=1&sort=title", base), tok);
+        link = resp_header(r, "Link");
+        CHECK(link != NULL && strcmp(link, h_fmt("<%s?limit=1&sort=title&offset=1>; rel=\"next\"", base)) == 0, "Link: %s",
+              link ? link : "(none)");
+        resp_free(r);
+        r = h_get(g, P_H1, h_fmt("%s?sort=title&limit=1&offset=1", base), tok);
+        (void)(EXPECT_STATUS(r, 200) && CHECK(h_jlen(r) == 1, "the next page holds the second task"));
+        resp_free(r);
+    }
+}
+
 int main(int argc, char **argv)
 {
     h_init(argc, argv, "test_abuse");
@@ -287,6 +333,7 @@ int main(int argc, char **argv)
     const char *const one[] = {"GATEWAY_THREADS=1", "LOG_LEVEL=info", NULL}; /* info: the access log */
     if (db != NULL && gw_start(&g, one) == 0) {
         test_smuggling(&g, db);
+        test_header_encoding(&g);
         test_few_resets(&g);
         test_rapid_reset(&g, db);
         h_section("shutdown");
