@@ -224,7 +224,8 @@ int gw_config_load(gw_config_t *cfg, const char *(*getenv_fn)(const char *name),
     if (load_bool(&ld, "ACCOUNTS", 1, &cfg->accounts) != 0 ||
         load_int(&ld, "SHUTDOWN_TIMEOUT", 10, 0, 3600, &cfg->shutdown_timeout) != 0 ||
         load_int(&ld, "RATE_LIMIT", 0, 0, 1000000, &cfg->rate_limit) != 0 ||
-        load_int(&ld, "RATE_LIMIT_BURST", cfg->rate_limit * 2, 0, 2000000, &cfg->rate_limit_burst) != 0)
+        load_int(&ld, "RATE_LIMIT_BURST", cfg->rate_limit * 2, 0, 2000000, &cfg->rate_limit_burst) != 0 ||
+        load_int(&ld, "MAX_CONNECTIONS", 2048, 1, 1000000, &cfg->max_connections) != 0)
         return -1;
 
     cfg->jwt_secret = lookup(&ld, "BETTER_AUTH_SECRET");
@@ -290,6 +291,7 @@ const char *gw_config_help(void)
            "  SHUTDOWN_TIMEOUT      default 10         seconds in-flight requests get to finish on shutdown\n"
            "  RATE_LIMIT            default 0 (off)    requests per second per client address (all but /healthz); beyond: 429\n"
            "  RATE_LIMIT_BURST      default 2x rate    requests a client may send at once before the rate applies\n"
+           "  MAX_CONNECTIONS       default 2048       client connections open at once, per process; beyond: closed at accept\n"
            "\n"
            "Tokens:\n"
            "  BETTER_AUTH_SECRET    required           HS256 secret shared with Better Auth\n"

@@ -31,6 +31,7 @@ typedef struct gw_config {
     int shutdown_timeout;     /* SHUTDOWN_TIMEOUT, seconds to let in-flight requests finish, default 10 */
     int rate_limit;           /* RATE_LIMIT, /api/ requests per second per client address, default 0 (off) */
     int rate_limit_burst;     /* RATE_LIMIT_BURST, bucket depth, default 2 x RATE_LIMIT */
+    int max_connections;      /* MAX_CONNECTIONS, client connections open at once per process, default 2048 */
 
     /* tokens */
     const char *jwt_secret; /* BETTER_AUTH_SECRET, required, non-empty */

@@ -76,6 +76,8 @@ struct gw_db {
     h2o_timeout_t wait_timeout;
     h2o_timeout_t backoff[BACKOFF_STEPS];
     h2o_timeout_t connect_timeout;
+    h2o_timeout_t zero_timeout;
+    h2o_timeout_entry_t dispatch_timer; /* linked while submitted calls wait for this loop turn's end */
     char timeout_text[16];
 };
 
@@ -101,10 +103,6 @@ int gw_db_status_for_sqlstate(const char *s)
         const char *prefix;
         int status;
     } map[] = {
-        {"22P02", 400}, /* invalid_text_representation: a body that is not JSON */
-        {"22P05", 400}, /* untranslatable_character: \u0000 in JSON text */
-        {"22021", 400}, /* character_not_in_repertoire: invalid UTF-8 */
-        {"54001", 400}, /* stack_depth_limit_exceeded: JSON nested too deeply to parse */
         {"23505", 409}, /* unique_violation */
         {"23514", 422}, /* check_violation: the title/description rules */
         {"23502", 422}, /* not_null_violation */
@@ -626,6 +624,11 @@ static void on_wait_timeout(h2o_timeout_entry_t *entry)
         call_fail(call, 503, "waited too long for a database connection");
 }
 
+static void on_dispatch_timer(h2o_timeout_entry_t *entry)
+{
+    dispatch(H2O_STRUCT_FROM_MEMBER(gw_db_t, dispatch_timer, entry));
+}
+
 void gw_db_submit(gw_db_t *db, h2o_req_t *req, const gw_db_call_t *spec, gw_db_cb cb, void *data)
 {
     call_t *call = calloc(1, sizeof(*call));
@@ -648,8 +651,12 @@ void gw_db_submit(gw_db_t *db, h2o_req_t *req, const gw_db_call_t *spec, gw_db_c
         call_fail(call, 503, "database queue full");
         return;
     }
+    /* Sent at the end of this turn of the loop, after h2o has read everything that arrived
+     * with it: a request whose HTTP/2 stream was reset in the same read (Rapid Reset) is
+     * dropped from the queue unsent, never run by the database. */
     wait_push(db, call);
-    dispatch(db);
+    if (!h2o_timeout_is_linked(&db->dispatch_timer))
+        h2o_timeout_link(db->loop, &db->zero_timeout, &db->dispatch_timer);
 }
 
 /* ---- life cycle ---- */
@@ -672,6 +679,8 @@ gw_db_t *gw_db_create(h2o_loop_t *loop, const gw_config_t *cfg)
     for (size_t i = 0; i < BACKOFF_STEPS; i++)
         h2o_timeout_init(loop, &db->backoff[i], backoff_ms[i]);
     h2o_timeout_init(loop, &db->connect_timeout, 10000);
+    h2o_timeout_init(loop, &db->zero_timeout, 0);
+    db->dispatch_timer.cb = on_dispatch_timer;
     for (size_t i = 0; i < db->nconns; i++) {
         conn_t *c = db->conns + i;
         c->db = db;
@@ -739,7 +748,10 @@ void gw_db_destroy(gw_db_t *db)
     while (db->wait_head != NULL)
         call_drop(wait_pop(db));
     h2o_timeout_dispose(db->loop, &db->wait_timeout);
+    if (h2o_timeout_is_linked(&db->dispatch_timer))
+        h2o_timeout_unlink(&db->dispatch_timer);
     h2o_timeout_dispose(db->loop, &db->connect_timeout);
+    h2o_timeout_dispose(db->loop, &db->zero_timeout);
     for (size_t i = 0; i < BACKOFF_STEPS; i++)
         h2o_timeout_dispose(db->loop, &db->backoff[i]);
     free(db->conns);

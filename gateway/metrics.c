@@ -76,6 +76,19 @@ h2o_iovec_t gw_metrics_render(h2o_mem_pool_t *pool, gw_metrics_t *const *all, si
     OUT("# HELP todo_gateway_db_errors_total Requests the database layer failed (5xx: unavailable, timeout, error).\n"
         "# TYPE todo_gateway_db_errors_total counter\ntodo_gateway_db_errors_total %llu\n",
         (unsigned long long)SUM(db_errors));
+    OUT("# HELP todo_gateway_connections Client connections open.\n# TYPE todo_gateway_connections gauge\n"
+        "todo_gateway_connections %llu\n",
+        (unsigned long long)gw_conns_open());
+    OUT("# HELP todo_gateway_connections_refused_total Connections closed at once because MAX_CONNECTIONS were open.\n"
+        "# TYPE todo_gateway_connections_refused_total counter\ntodo_gateway_connections_refused_total %llu\n",
+        (unsigned long long)SUM(conns.refused));
+    OUT("# HELP todo_gateway_connections_calmed_total HTTP/2 connections sent GOAWAY ENHANCE_YOUR_CALM for cancelling too many "
+        "streams (Rapid Reset).\n"
+        "# TYPE todo_gateway_connections_calmed_total counter\ntodo_gateway_connections_calmed_total %llu\n",
+        (unsigned long long)SUM(conns.calmed));
+    OUT("# HELP todo_gateway_requests_cancelled_total Requests whose client went away before an answer was started.\n"
+        "# TYPE todo_gateway_requests_cancelled_total counter\ntodo_gateway_requests_cancelled_total %llu\n",
+        (unsigned long long)SUM(conns.cancelled));
 #undef OUT
     if (len >= cap) { /* never with today's routes (~27 KB at most); if ever, whole lines only */
         len = cap - 1;

@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "conns.h"
 #include "routes.h"
 
 #define GW_METRICS_ROUTES 32 /* >= gw_routes_count + 1 (slot 0: no route matched) */
@@ -21,6 +22,7 @@ typedef struct gw_metrics {
     atomic_uint_fast64_t pool_connections; /* gauges, refreshed by the owning thread */
     atomic_uint_fast64_t pool_in_use;
     atomic_uint_fast64_t pool_waiting;
+    gw_conns_stats_t conns; /* connections refused, calmed; requests cancelled */
 } gw_metrics_t;
 
 /* Counts one response: route (NULL when none matched), status, duration in nanoseconds. */

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,12 +28,15 @@
 #include <h2o.h>
 
 #include "auth.h"
+#include "conns.h"
 #include "db.h"
+#include "framing.h"
 #include "log.h"
 #include "metrics.h"
 #include "ratelimit.h"
 #include "respond.h"
 #include "routes.h"
+#include "uri.h"
 
 typedef struct gw_thread {
     h2o_context_t ctx; /* first: the handler finds its thread from req->conn->ctx */
@@ -173,33 +177,6 @@ static int valid_utf8(const char *s, size_t len)
 
 /* ---- replies from the database ---- */
 
-/* Link: <path?query-without-offset&offset=N>; rel="next" */
-static h2o_iovec_t next_link(h2o_req_t *req, h2o_iovec_t offset)
-{
-    size_t path_len = req->input.query_at != SIZE_MAX ? req->input.query_at : req->input.path.len;
-    h2o_iovec_t query = req->input.query_at != SIZE_MAX ? h2o_iovec_init(req->input.path.base + req->input.query_at + 1,
-                                                                         req->input.path.len - req->input.query_at - 1)
-                                                        : h2o_iovec_init(NULL, 0);
-    char *buf = h2o_mem_alloc_pool(&req->pool, path_len + query.len + offset.len + 32);
-    size_t n = 0;
-
-    buf[n++] = '<';
-    memcpy(buf + n, req->input.path.base, path_len), n += path_len;
-    buf[n++] = '?';
-    for (const char *p = query.base, *end = query.base + query.len; p != NULL && p < end;) {
-        const char *amp = memchr(p, '&', end - p), *pair_end = amp ? amp : end;
-        if (pair_end > p && !(pair_end - p >= 6 && memcmp(p, "offset", 6) == 0 && (pair_end - p == 6 || p[6] == '='))) {
-            memcpy(buf + n, p, pair_end - p), n += pair_end - p;
-            buf[n++] = '&';
-        }
-        p = pair_end + 1;
-    }
-    memcpy(buf + n, "offset=", 7), n += 7;
-    memcpy(buf + n, offset.base, offset.len), n += offset.len;
-    memcpy(buf + n, ">; rel=\"next\"", 13), n += 13;
-    return h2o_iovec_init(buf, n);
-}
-
 /* Per-request state that outlives the handler: the exchange and the route. */
 typedef struct pending {
     gw_exchange_t x;
@@ -251,19 +228,55 @@ static void on_db_reply(h2o_req_t *req, const gw_db_reply_t *reply, void *data)
         gw_respond_empty(x, 204);
         return;
     }
-    if (reply->cols[1].len > 0)
-        gw_respond_header(x, "location", reply->cols[1]);
-    if (reply->cols[2].len > 0)
-        gw_respond_header(x, "link", next_link(x->req, reply->cols[2]));
+    size_t path_len = req->input.query_at != SIZE_MAX ? req->input.query_at : req->input.path.len;
+    if (reply->cols[1].len > 0) /* the id of what was created under the requested path */
+        gw_respond_header(x, "location", gw_uri_location(&req->pool, req->input.path.base, path_len, reply->cols[1]));
+    if (reply->cols[2].len > 0) {
+        const char *query = req->input.query_at != SIZE_MAX ? req->input.path.base + path_len + 1 : NULL;
+        size_t query_len = query ? req->input.path.len - path_len - 1 : 0;
+        gw_respond_header(x, "link",
+                          gw_uri_next_link(&req->pool, req->input.path.base, path_len, query, query_len, reply->cols[2]));
+    }
     gw_respond_json(x, route->status, reply->cols[0].base ? reply->cols[0] : h2o_iovec_init(H2O_STRLIT("null")));
 }
 
 /* ---- the handler ---- */
 
+/* Lives in req->pool from the request's arrival; its disposal ends the request. */
+typedef struct tracker {
+    gw_thread_t *thread;
+    gw_conn_t *conn;
+    h2o_req_t *req;
+} tracker_t;
+
 static void on_exchange_dispose(void *p)
 {
-    gw_thread_t *t = *(gw_thread_t **)p;
-    t->active--;
+    tracker_t *tr = p;
+    tr->thread->active--;
+    /* a request whose pool goes before any answer was started: its client cancelled it */
+    gw_conns_request_done(tr->conn, tr->req, tr->req->res.status != 0);
+}
+
+/* HTTP/1.x framing that h2o 2.2.5 accepts but RFC 9112 calls unrecoverable (two
+ * Content-Length, Content-Length with Transfer-Encoding, chunked in HTTP/1.0, obs-fold):
+ * answered 400 with Connection: close, and h2o closes the connection after the answer, so
+ * nothing pipelined or smuggled behind it is ever read. The request's header section is
+ * still at the start of the socket's input buffer (h2o consumes it once answered). */
+static int refuse_ambiguous_framing(gw_exchange_t *x)
+{
+    h2o_req_t *req = x->req;
+    if (req->version >= 0x200)
+        return 0;
+    h2o_socket_t *sock = req->conn->callbacks->get_socket(req->conn);
+    const char *why = sock != NULL && sock->input != NULL ? gw_framing_check(sock->input->bytes, sock->input->size)
+                                                          : "the request's bytes are gone";
+    if (why == NULL)
+        return 0;
+    gw_log_warn("ambiguous HTTP/1.1 framing (%s): answered 400 and closing id=%.*s", why, (int)x->request_id.len,
+                x->request_id.base);
+    req->http1_is_persistent = 0; /* h2o: "Connection: close", then closes after the answer */
+    gw_respond_error_literal(x, 400, "bad_request", "ambiguous HTTP/1.1 message framing; the connection is closed");
+    return 1;
 }
 
 static void preflight(gw_exchange_t *x, const gw_match_t *m)
@@ -448,8 +461,8 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     gw_exchange_t x = {.req = req, .metrics = &t->metrics, .started_ns = now_ns()};
 
     /* counted until the request's pool goes: shutdown waits for these */
-    gw_thread_t **tracker = h2o_mem_alloc_shared(&req->pool, sizeof(*tracker), on_exchange_dispose);
-    *tracker = t;
+    tracker_t *tracker = h2o_mem_alloc_shared(&req->pool, sizeof(*tracker), on_exchange_dispose);
+    *tracker = (tracker_t){.thread = t, .conn = gw_conns_of(req), .req = req};
     t->active++;
 
     h2o_iovec_t rid = find_header_str(req, "x-request-id");
@@ -464,6 +477,8 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     if (origin_allowed(h->cfg->cors_origins, origin))
         x.cors_origin = origin;
     x.cors_configured = h->cfg->cors_origins != NULL && h->cfg->cors_origins[0] != '\0';
+    if (refuse_ambiguous_framing(&x))
+        return 0;
     return handle(t, h->cfg, req, &x);
 }
 
@@ -477,6 +492,11 @@ static void on_accept(h2o_socket_t *listener, const char *err)
         return;
     if ((sock = h2o_evloop_socket_accept(listener)) == NULL)
         return;
+    gw_thread_t *t = (gw_thread_t *)actx->ctx;
+    if (gw_conns_admit(sock, actx->ctx, &t->metrics.conns) != 0) {
+        h2o_socket_close(sock); /* MAX_CONNECTIONS are open: closed at once, counted */
+        return;
+    }
     h2o_accept(actx, sock);
 }
 
@@ -593,6 +613,23 @@ static void *thread_main(void *arg)
     return NULL;
 }
 
+/* Each client connection is a file descriptor: lift the soft limit to the hard one, and
+ * warn when MAX_CONNECTIONS cannot be reached (accept would fail with EMFILE first). */
+static void raise_fd_limit(const gw_config_t *cfg)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    rlim_t needed = (rlim_t)cfg->max_connections + (rlim_t)cfg->threads * (rlim_t)cfg->db_pool_size * 2 + 64;
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < needed)
+        gw_log_warn("MAX_CONNECTIONS=%d needs about %llu file descriptors; the limit is %llu (raise it with ulimit -n)",
+                    cfg->max_connections, (unsigned long long)needed, (unsigned long long)rl.rlim_cur);
+}
+
 int gw_server_run(const gw_config_t *cfg)
 {
     int port = 0, tls_port = 0;
@@ -602,6 +639,8 @@ int gw_server_run(const gw_config_t *cfg)
     config = cfg;
     signal(SIGPIPE, SIG_IGN);
     gw_ratelimit_init(cfg->rate_limit, cfg->rate_limit_burst);
+    gw_conns_init(cfg->max_connections);
+    raise_fd_limit(cfg);
     h2o_config_init(&globalconf);
     globalconf.server_name = h2o_iovec_init(H2O_STRLIT("todo-gateway"));
     /* h2o's own 413 (plain text) only beyond this; up to it the handler answers in JSON */

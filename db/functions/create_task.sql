@@ -1,5 +1,5 @@
 -- api.create_task: adds a task for the current user from {"title", "description"?,
--- "completed"?}; returns it and sets response.location (transaction-local) for the 201.
+-- "completed"?}; returns it and sets response.location (transaction-local) to its id, for the 201.
 create or replace function api.create_task(body text)
     returns json
     language plpgsql
@@ -8,7 +8,6 @@ create or replace function api.create_task(body text)
 declare
     b jsonb := todo.check_task_body(body, true);
     new_id bigint;
-    owner text;
     result json;
 begin
     if todo.current_user_id() is null then
@@ -17,8 +16,9 @@ begin
     insert into todo.tasks (user_id, title, description, completed)
     values (todo.current_user_id(), todo.trim_ws(b->>'title'), b->>'description',
             coalesce((b->>'completed')::boolean, false))
-    returning tasks.id, tasks.user_id, todo.task_json(tasks) into new_id, owner, result;
-    perform set_config('response.location', format('/api/%s/tasks/%s', owner, new_id), true);
+    returning tasks.id, todo.task_json(tasks) into new_id, result;
+    -- the new task's id: the gateway answers Location: <the request's path>/<id>, encoded
+    perform set_config('response.location', new_id::text, true);
     return result;
 end
 $$;

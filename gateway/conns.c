@@ -1,0 +1,156 @@
+/*
+ * conns.c: per-connection accounting, attached to h2o's socket (socket->on_close), so it
+ * lives exactly as long as the client connection, whatever protocol runs on it (HTTP/1.1,
+ * h2c by prior knowledge or by Upgrade, TLS).
+ *
+ * Rapid Reset (CVE-2023-44487): a client opens a stream and cancels it at once, over and
+ * over; each costs the server a request while the client pays nothing. h2o 2.2.5 has no
+ * limit, so the gateway counts, per connection, requests that went away unanswered, and
+ * past the budget (more than GW_CONNS_CANCEL_BUDGET within GW_CONNS_CANCEL_WINDOW_MS, and
+ * more cancelled than answered: a browser that navigates away cancels a few, never
+ * mostly) ends the connection. h2o 2.2.5 offers no call to end one HTTP/2 connection: its
+ * connection state is in http2_internal.h, which needs headers Debian does not package
+ * (khash.h). So on cleartext the gateway writes a GOAWAY ENHANCE_YOUR_CALM (RFC 9113
+ * 5.4.1, encoded by h2o's own h2o_http2_encode_goaway_frame) to the socket when h2o has
+ * no write in flight (frames are whole then), and shuts the socket down both ways: h2o
+ * reads the end of the stream and closes the connection as if the client had left; on
+ * TLS the socket is only shut down (a close without GOAWAY).
+ */
+#include "conns.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+
+#include "log.h"
+
+/* Exported by libh2o-evloop; declared in h2o/http2_internal.h, which cannot be included. */
+void h2o_http2_encode_goaway_frame(h2o_buffer_t **buf, uint32_t last_stream_id, int errnum, h2o_iovec_t additional_data);
+
+struct gw_conn {
+    h2o_socket_t *sock;
+    h2o_context_t *ctx;
+    gw_conns_stats_t *stats;
+    int is_h2; /* an HTTP/2 request was seen on it */
+    uint64_t window_start_ms;
+    uint32_t cancelled, answered; /* in the current window */
+    int calmed;
+    char peer[INET6_ADDRSTRLEN + 8];
+};
+
+static atomic_uint_fast64_t open_count;
+static uint64_t max_open = UINT64_MAX;
+
+void gw_conns_init(int max_connections)
+{
+    max_open = max_connections > 0 ? (uint64_t)max_connections : UINT64_MAX;
+}
+
+uint64_t gw_conns_open(void)
+{
+    return atomic_load_explicit(&open_count, memory_order_relaxed);
+}
+
+static void on_socket_close(void *data)
+{
+    gw_conn_t *c = data;
+    atomic_fetch_sub_explicit(&open_count, 1, memory_order_relaxed);
+    free(c);
+}
+
+static void peer_text(h2o_socket_t *sock, char *buf, size_t cap)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = h2o_socket_getpeername(sock, (struct sockaddr *)&ss);
+    char host[INET6_ADDRSTRLEN] = "?";
+    int port = 0;
+    if (len > 0 && ss.ss_family == AF_INET) {
+        inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, host, sizeof(host));
+        port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+    } else if (len > 0 && ss.ss_family == AF_INET6) {
+        inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, host, sizeof(host));
+        port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+    }
+    snprintf(buf, cap, "%s:%d", host, port);
+}
+
+/* Ends a connection that cancelled too much; see the comment at the top. */
+static void calm_down(gw_conn_t *c)
+{
+    int fd = h2o_socket_get_fd(c->sock);
+    if (c->sock->ssl == NULL && !h2o_socket_is_writing(c->sock)) {
+        h2o_buffer_t *buf;
+        h2o_buffer_init(&buf, &h2o_socket_buffer_prototype);
+        h2o_http2_encode_goaway_frame(&buf, INT32_MAX, H2O_HTTP2_ERROR_ENHANCE_YOUR_CALM,
+                                      h2o_iovec_init(H2O_STRLIT("too many cancelled streams")));
+        ssize_t ignored = send(fd, buf->bytes, buf->size, MSG_DONTWAIT | MSG_NOSIGNAL);
+        (void)ignored; /* best effort: the connection ends either way */
+        h2o_buffer_dispose(&buf);
+    }
+    shutdown(fd, SHUT_RDWR);
+}
+
+int gw_conns_admit(h2o_socket_t *sock, h2o_context_t *ctx, gw_conns_stats_t *stats)
+{
+    if (atomic_fetch_add_explicit(&open_count, 1, memory_order_relaxed) >= max_open) {
+        atomic_fetch_sub_explicit(&open_count, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&stats->refused, 1, memory_order_relaxed);
+        /* one line per thread per 10 s at most, with the count: a flood must not flood the log */
+        static __thread uint64_t last_ms, refused_since;
+        uint64_t now = h2o_now(ctx->loop);
+        refused_since++;
+        if (last_ms == 0 || now - last_ms >= 10000) {
+            gw_log_warn("MAX_CONNECTIONS (%llu) open: %llu connection(s) refused at accept since the last such line",
+                        (unsigned long long)max_open, (unsigned long long)refused_since);
+            last_ms = now, refused_since = 0;
+        }
+        return -1;
+    }
+    gw_conn_t *c = calloc(1, sizeof(*c));
+    if (c == NULL) {
+        atomic_fetch_sub_explicit(&open_count, 1, memory_order_relaxed);
+        return -1;
+    }
+    c->sock = sock;
+    c->ctx = ctx;
+    c->stats = stats;
+    peer_text(sock, c->peer, sizeof(c->peer));
+    sock->on_close.cb = on_socket_close;
+    sock->on_close.data = c;
+    return 0;
+}
+
+gw_conn_t *gw_conns_of(h2o_req_t *req)
+{
+    h2o_socket_t *sock = req->conn->callbacks->get_socket != NULL ? req->conn->callbacks->get_socket(req->conn) : NULL;
+    return sock != NULL && sock->on_close.cb == on_socket_close ? sock->on_close.data : NULL;
+}
+
+void gw_conns_request_done(gw_conn_t *c, h2o_req_t *req, int answered)
+{
+    if (c == NULL)
+        return;
+    if (req->version >= 0x200)
+        c->is_h2 = 1;
+    if (answered) {
+        c->answered++;
+        return;
+    }
+    atomic_fetch_add_explicit(&c->stats->cancelled, 1, memory_order_relaxed);
+    uint64_t now = h2o_now(c->ctx->loop);
+    if (now - c->window_start_ms > GW_CONNS_CANCEL_WINDOW_MS) {
+        c->window_start_ms = now;
+        c->cancelled = c->answered = 0;
+    }
+    c->cancelled++;
+    if (c->calmed || !c->is_h2 || c->cancelled <= GW_CONNS_CANCEL_BUDGET || c->cancelled <= c->answered)
+        return;
+    c->calmed = 1;
+    atomic_fetch_add_explicit(&c->stats->calmed, 1, memory_order_relaxed);
+    gw_log_warn("HTTP/2 client %s cancelled %u streams in %d s (%u answered): GOAWAY ENHANCE_YOUR_CALM", c->peer, c->cancelled,
+                GW_CONNS_CANCEL_WINDOW_MS / 1000, c->answered);
+    calm_down(c);
+}

@@ -1,0 +1,44 @@
+/* conns.h: what the gateway keeps per client connection: admission (MAX_CONNECTIONS) and
+ * the budget of cancelled HTTP/2 streams that defends against Rapid Reset
+ * (CVE-2023-44487), which Debian's h2o 2.2.5 does not bound. */
+#ifndef GW_CONNS_H
+#define GW_CONNS_H
+
+#include <h2o.h>
+#include <stdint.h>
+
+typedef struct gw_conn gw_conn_t;
+
+/* A connection whose client cancelled more than GW_CONNS_CANCEL_BUDGET streams within
+ * GW_CONNS_CANCEL_WINDOW_MS, and more streams than it let be answered in that window, gets
+ * GOAWAY ENHANCE_YOUR_CALM and is closed once its open streams are answered. */
+#define GW_CONNS_CANCEL_BUDGET 100
+#define GW_CONNS_CANCEL_WINDOW_MS 10000
+
+/* Counters of one thread, for /metrics (relaxed atomics; the owning thread writes). */
+typedef struct gw_conns_stats {
+    _Atomic uint64_t refused;   /* connections closed at accept: MAX_CONNECTIONS were open */
+    _Atomic uint64_t calmed;    /* connections sent GOAWAY ENHANCE_YOUR_CALM for cancelling too much */
+    _Atomic uint64_t cancelled; /* requests whose client went away before an answer was started */
+} gw_conns_stats_t;
+
+/* Sets the process-wide limit of open client connections (MAX_CONNECTIONS). Once, before
+ * any thread accepts. */
+void gw_conns_init(int max_connections);
+
+/* Admits a socket just accepted on the loop of ctx: returns 0 with the accounting attached
+ * to the socket (freed when h2o closes it), or -1 when MAX_CONNECTIONS connections are open
+ * or memory is short; the caller then closes the socket. stats: the thread's counters. */
+int gw_conns_admit(h2o_socket_t *sock, h2o_context_t *ctx, gw_conns_stats_t *stats);
+
+/* The accounting of the connection req came on; NULL when it has none. */
+gw_conn_t *gw_conns_of(h2o_req_t *req);
+
+/* Called as a request's pool goes: answered says whether a response was started for it.
+ * A request that was not answered counts against its connection's cancel budget. */
+void gw_conns_request_done(gw_conn_t *c, h2o_req_t *req, int answered);
+
+/* Client connections open in the process now. */
+uint64_t gw_conns_open(void);
+
+#endif
