@@ -24,8 +24,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "auth.h"
 #include "log.h"
+#include "text.h"
 
 #define KID_MAX 128
 #define FETCH_MAX_BYTES (1024 * 1024)
@@ -62,9 +62,7 @@ static struct {
 
 static time_t mono_now(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + 1; /* never 0, which means "never" */
+    return (time_t)(gw_monotonic_ns() / 1000000000u) + 1; /* seconds, never 0, which means "never" */
 }
 
 /* ---- the set ---- */
@@ -105,7 +103,7 @@ static long member_bytes(json_t *jwk, const char *name, unsigned char *out, size
     json_t *v = json_object_get(jwk, name);
     if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) / 4 * 3 + 3 > cap)
         return -1;
-    return gw_auth_b64url_decode(json_string_value(v), json_string_length(v), out, cap);
+    return gw_text_b64url_decode(json_string_value(v), json_string_length(v), out, cap);
 }
 
 static EVP_PKEY *from_params(const char *type, OSSL_PARAM_BLD *bld)

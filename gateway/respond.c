@@ -1,9 +1,9 @@
 #include "respond.h"
 
 #include <string.h>
-#include <time.h>
 
 #include "log.h"
+#include "text.h"
 
 static const struct {
     int status;
@@ -53,14 +53,14 @@ void gw_respond_header(gw_exchange_t *x, const char *name, h2o_iovec_t value)
 static void access_log(gw_exchange_t *x, int status, uint64_t ns)
 {
     h2o_req_t *req = x->req;
-    size_t path_len = req->input.query_at != SIZE_MAX ? req->input.query_at : req->input.path.len;
+    gw_str_t target = gw_text_target_path(req->input.path.base, req->input.path.len);
     char path[256];
-    size_t n = path_len < sizeof(path) - 1 ? path_len : sizeof(path) - 1;
+    size_t n = target.len < sizeof(path) - 1 ? target.len : sizeof(path) - 1;
 
     if (!gw_log_enabled(GW_LOG_INFO))
         return;
     for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)req->input.path.base[i];
+        unsigned char c = (unsigned char)target.base[i];
         path[i] = c >= 0x20 && c < 0x7f ? (char)c : '?';
     }
     path[n] = '\0';
@@ -85,9 +85,7 @@ static void common_headers(gw_exchange_t *x, int status)
     }
     if (x->cors_configured)
         gw_respond_header(x, "vary", h2o_iovec_init(H2O_STRLIT("Origin")));
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    uint64_t ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec - x->started_ns;
+    uint64_t ns = gw_monotonic_ns() - x->started_ns;
     gw_metrics_record(x->metrics, x->route, status, ns);
     access_log(x, status, ns);
 }

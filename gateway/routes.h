@@ -5,6 +5,8 @@
 
 #include <stddef.h>
 
+#include "text.h"
+
 typedef enum {
     GW_GET = 1 << 0,
     GW_POST = 1 << 1,
@@ -51,11 +53,6 @@ typedef struct gw_route {
     const char *name;                      /* unique; for logs and metrics */
 } gw_route_t;
 
-typedef struct gw_str {
-    const char *base;
-    size_t len;
-} gw_str_t;
-
 typedef struct gw_match {
     const gw_route_t *route; /* NULL when the path is unknown or the method not allowed */
     unsigned allowed;        /* methods the path accepts, OPTIONS included; 0: unknown path */
@@ -85,13 +82,5 @@ size_t gw_routes_allow(unsigned allowed, char *buf, size_t cap);
 
 /* Whether an {id} segment names a possible task id: 1 to 18 ASCII digits. */
 int gw_routes_valid_id(gw_str_t id);
-
-/* Decodes %XX escapes and, when plus_is_space, '+' into dst (at least src_len bytes).
- * Returns the decoded length, or -1 when an escape is malformed or the result holds a NUL. */
-long gw_routes_unescape(const char *src, size_t src_len, char *dst, int plus_is_space);
-
-/* Finds the first query parameter called name in query (the part after '?', not decoded).
- * Returns 1 and the raw value (still encoded) in *value, or 0 when absent. */
-int gw_routes_query_param(gw_str_t query, const char *name, gw_str_t *value);
 
 #endif

@@ -33,6 +33,7 @@
 #include "ratelimit.h"
 #include "respond.h"
 #include "routes.h"
+#include "text.h"
 
 typedef struct gw_thread {
     h2o_context_t ctx; /* first: the handler finds its thread from req->conn->ctx */
@@ -68,13 +69,6 @@ extern const unsigned char gw_openapi_json[];
 extern const size_t gw_openapi_json_len;
 
 /* ---- small helpers ---- */
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static h2o_iovec_t find_header(h2o_req_t *req, const h2o_token_t *token)
 {
@@ -141,58 +135,24 @@ static int is_json_media_type(h2o_iovec_t ct)
     return 1;
 }
 
-static int valid_utf8(const char *s, size_t len)
-{
-    const unsigned char *p = (const unsigned char *)s, *end = p + len;
-    while (p < end) {
-        unsigned c = *p++;
-        size_t more;
-        unsigned min;
-        if (c < 0x80)
-            continue;
-        else if ((c & 0xe0) == 0xc0)
-            more = 1, min = 0x80, c &= 0x1f;
-        else if ((c & 0xf0) == 0xe0)
-            more = 2, min = 0x800, c &= 0x0f;
-        else if ((c & 0xf8) == 0xf0)
-            more = 3, min = 0x10000, c &= 0x07;
-        else
-            return 0;
-        if ((size_t)(end - p) < more)
-            return 0;
-        for (size_t i = 0; i < more; i++, p++) {
-            if ((*p & 0xc0) != 0x80)
-                return 0;
-            c = c << 6 | (*p & 0x3f);
-        }
-        if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-            return 0;
-    }
-    return 1;
-}
-
 /* ---- replies from the database ---- */
 
 /* Link: <path?query-without-offset&offset=N>; rel="next" */
 static h2o_iovec_t next_link(h2o_req_t *req, h2o_iovec_t offset)
 {
-    size_t path_len = req->input.query_at != SIZE_MAX ? req->input.query_at : req->input.path.len;
-    h2o_iovec_t query = req->input.query_at != SIZE_MAX ? h2o_iovec_init(req->input.path.base + req->input.query_at + 1,
-                                                                         req->input.path.len - req->input.query_at - 1)
-                                                        : h2o_iovec_init(NULL, 0);
-    char *buf = h2o_mem_alloc_pool(&req->pool, path_len + query.len + offset.len + 32);
+    gw_str_t path = gw_text_target_path(req->input.path.base, req->input.path.len);
+    gw_str_t rest = gw_text_target_query(req->input.path.base, req->input.path.len), pair, name, value;
+    char *buf = h2o_mem_alloc_pool(&req->pool, path.len + rest.len + offset.len + 32);
     size_t n = 0;
 
     buf[n++] = '<';
-    memcpy(buf + n, req->input.path.base, path_len), n += path_len;
+    memcpy(buf + n, path.base, path.len), n += path.len;
     buf[n++] = '?';
-    for (const char *p = query.base, *end = query.base + query.len; p != NULL && p < end;) {
-        const char *amp = memchr(p, '&', end - p), *pair_end = amp ? amp : end;
-        if (pair_end > p && !(pair_end - p >= 6 && memcmp(p, "offset", 6) == 0 && (pair_end - p == 6 || p[6] == '='))) {
-            memcpy(buf + n, p, pair_end - p), n += pair_end - p;
+    while (gw_text_query_next(&rest, &pair, &name, &value)) {
+        if (pair.len > 0 && !(name.len == 6 && memcmp(name.base, "offset", 6) == 0)) {
+            memcpy(buf + n, pair.base, pair.len), n += pair.len;
             buf[n++] = '&';
         }
-        p = pair_end + 1;
     }
     memcpy(buf + n, "offset=", 7), n += 7;
     memcpy(buf + n, offset.base, offset.len), n += offset.len;
@@ -284,17 +244,13 @@ static void preflight(gw_exchange_t *x, const gw_match_t *m)
  * Returns -1 when it is not valid percent-encoded UTF-8. */
 static int query_param(h2o_req_t *req, const char *name, const char **out)
 {
-    gw_str_t query = {NULL, 0}, raw;
+    gw_str_t query = gw_text_target_query(req->input.path.base, req->input.path.len), raw;
     *out = NULL;
-    if (req->input.query_at == SIZE_MAX)
-        return 0;
-    query.base = req->input.path.base + req->input.query_at + 1;
-    query.len = req->input.path.len - req->input.query_at - 1;
-    if (!gw_routes_query_param(query, name, &raw))
+    if (!gw_text_query_param(query, name, &raw))
         return 0;
     char *buf = h2o_mem_alloc_pool(&req->pool, raw.len + 1);
-    long n = gw_routes_unescape(raw.base, raw.len, buf, 1);
-    if (n < 0 || !valid_utf8(buf, (size_t)n))
+    long n = gw_text_unescape(raw.base, raw.len, buf, 1);
+    if (n < 0 || gw_text_utf8_length(buf, (size_t)n, 0) < 0)
         return -1;
     buf[n] = '\0';
     *out = buf;
@@ -303,11 +259,11 @@ static int query_param(h2o_req_t *req, const char *name, const char **out)
 
 static int handle(gw_thread_t *t, const gw_config_t *cfg, h2o_req_t *req, gw_exchange_t *x)
 {
-    size_t path_len = req->input.query_at != SIZE_MAX ? req->input.query_at : req->input.path.len;
+    gw_str_t path = gw_text_target_path(req->input.path.base, req->input.path.len);
     unsigned method = gw_routes_method(req->input.method.base, req->input.method.len);
     gw_match_t m;
 
-    gw_routes_match(req->input.path.base, path_len, method, cfg->accounts, &m);
+    gw_routes_match(path.base, path.len, method, cfg->accounts, &m);
     if (m.allowed == 0) {
         gw_respond_error(x, 404, h2o_iovec_init(NULL, 0));
         return 0;
@@ -335,7 +291,7 @@ static int handle(gw_thread_t *t, const gw_config_t *cfg, h2o_req_t *req, gw_exc
             key = &((struct sockaddr_in *)&peer)->sin_addr, key_len = 4;
         else if (len > 0 && peer.ss_family == AF_INET6)
             key = &((struct sockaddr_in6 *)&peer)->sin6_addr, key_len = 16;
-        int wait = gw_ratelimit_take(key, key_len, now_ns() / 1000000);
+        int wait = gw_ratelimit_take(key, key_len, gw_monotonic_ns() / 1000000);
         if (wait > 0) {
             char buf[16];
             int n = snprintf(buf, sizeof(buf), "%d", wait);
@@ -389,7 +345,7 @@ static int handle(gw_thread_t *t, const gw_config_t *cfg, h2o_req_t *req, gw_exc
         }
         if (route->flags & GW_PATH_USER) {
             char *user = h2o_mem_alloc_pool(&req->pool, m.user.len + 1);
-            long n = gw_routes_unescape(m.user.base, m.user.len, user, 0);
+            long n = gw_text_unescape(m.user.base, m.user.len, user, 0);
             if (n < 0 || (size_t)n != strlen(id.user_id) || memcmp(user, id.user_id, (size_t)n) != 0) {
                 gw_respond_error_literal(x, 403, "user_id_mismatch", "the path's user_id is not the token's user");
                 return 0;
@@ -418,7 +374,7 @@ static int handle(gw_thread_t *t, const gw_config_t *cfg, h2o_req_t *req, gw_exc
                 gw_respond_error(x, 415, h2o_iovec_init(NULL, 0));
                 return 0;
             }
-            if (memchr(req->entity.base, '\0', req->entity.len) != NULL || !valid_utf8(req->entity.base, req->entity.len)) {
+            if (memchr(req->entity.base, '\0', req->entity.len) != NULL || gw_text_utf8_length(req->entity.base, req->entity.len, 0) < 0) {
                 gw_respond_error_literal(x, 400, "invalid_json", "request body is not valid UTF-8 JSON");
                 return 0;
             }
@@ -445,7 +401,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
     gw_handler_t *h = (gw_handler_t *)self;
     gw_thread_t *t = (gw_thread_t *)req->conn->ctx;
-    gw_exchange_t x = {.req = req, .metrics = &t->metrics, .started_ns = now_ns()};
+    gw_exchange_t x = {.req = req, .metrics = &t->metrics, .started_ns = gw_monotonic_ns()};
 
     /* counted until the request's pool goes: shutdown waits for these */
     gw_thread_t **tracker = h2o_mem_alloc_shared(&req->pool, sizeof(*tracker), on_exchange_dispose);
@@ -569,8 +525,8 @@ static void *thread_main(void *arg)
         if (t->listeners[i] != NULL)
             h2o_socket_close(t->listeners[i]), t->listeners[i] = NULL;
     h2o_context_request_shutdown(&t->ctx);
-    uint64_t deadline = now_ns() + (uint64_t)cfg->shutdown_timeout * 1000000000u;
-    while ((t->active > 0 || gw_db_pending(t->db) > 0) && now_ns() < deadline)
+    uint64_t deadline = gw_monotonic_ns() + (uint64_t)cfg->shutdown_timeout * 1000000000u;
+    while ((t->active > 0 || gw_db_pending(t->db) > 0) && gw_monotonic_ns() < deadline)
         h2o_evloop_run(t->loop, 50);
     if (t->active > 0 || gw_db_pending(t->db) > 0) {
         gw_log_warn("SHUTDOWN_TIMEOUT: answering %zu unfinished requests with 503", gw_db_pending(t->db));

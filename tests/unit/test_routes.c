@@ -1,4 +1,4 @@
-/* test_routes: the route table, path matching, 404 vs 405, Allow, ids, query parsing, unescaping. */
+/* test_routes: the route table, path matching, 404 vs 405, Allow, ids. */
 #include <string.h>
 
 #include "check.h"
@@ -165,42 +165,6 @@ static void test_ids(void)
     CHECK(!gw_routes_valid_id((gw_str_t){"%31", 3}));
 }
 
-static void test_unescape(void)
-{
-    char out[64];
-    long n;
-    n = gw_routes_unescape("buy%20milk", 10, out, 0);
-    CHECK(n == 8 && memcmp(out, "buy milk", 8) == 0);
-    n = gw_routes_unescape("a+b", 3, out, 1);
-    CHECK(n == 3 && memcmp(out, "a b", 3) == 0);
-    n = gw_routes_unescape("a+b", 3, out, 0);
-    CHECK(n == 3 && memcmp(out, "a+b", 3) == 0);
-    n = gw_routes_unescape("%C3%A9", 6, out, 0);
-    CHECK(n == 2 && (unsigned char)out[0] == 0xc3 && (unsigned char)out[1] == 0xa9);
-    CHECK_EQ(gw_routes_unescape("%", 1, out, 0), -1);
-    CHECK_EQ(gw_routes_unescape("%4", 2, out, 0), -1);
-    CHECK_EQ(gw_routes_unescape("%zz", 3, out, 0), -1);
-    CHECK_EQ(gw_routes_unescape("a%00b", 5, out, 0), -1); /* NUL never reaches SQL */
-    CHECK_EQ(gw_routes_unescape("", 0, out, 0), 0);
-}
-
-static void test_query(void)
-{
-    const char *raw = "status=completed&sort=title&q=buy%20milk&empty=&flag";
-    gw_str_t q = {raw, strlen(raw)}, v;
-    CHECK(gw_routes_query_param(q, "status", &v) && str_is(v, "completed"));
-    CHECK(gw_routes_query_param(q, "sort", &v) && str_is(v, "title"));
-    CHECK(gw_routes_query_param(q, "q", &v) && str_is(v, "buy%20milk"));
-    CHECK(gw_routes_query_param(q, "empty", &v) && v.len == 0);
-    CHECK(gw_routes_query_param(q, "flag", &v) && v.len == 0);
-    CHECK(!gw_routes_query_param(q, "order", &v));
-    CHECK(!gw_routes_query_param(q, "stat", &v)); /* no prefix matches */
-    gw_str_t dup = {"limit=5&limit=9", 15};
-    CHECK(gw_routes_query_param(dup, "limit", &v) && str_is(v, "5")); /* the first one wins */
-    gw_str_t none = {"", 0};
-    CHECK(!gw_routes_query_param(none, "q", &v));
-}
-
 int main(void)
 {
     test_methods();
@@ -211,7 +175,5 @@ int main(void)
     test_table();
     test_allow();
     test_ids();
-    test_unescape();
-    test_query();
     return check_report("test_routes");
 }
