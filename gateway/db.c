@@ -27,7 +27,6 @@
 
 #include "log.h"
 
-#define STMT_NAME_MAX 16
 #define RESULT_COLS 3
 static const int backoff_ms[] = {100, 200, 400, 800, 1600, 3200, 5000};
 #define BACKOFF_STEPS (sizeof(backoff_ms) / sizeof(backoff_ms[0]))
@@ -182,16 +181,6 @@ static void wait_push(gw_db_t *db, call_t *call)
     h2o_timeout_link(db->loop, &db->wait_timeout, &call->wait_timer);
 }
 
-static const char *stmt_sql(size_t stmt)
-{
-    return stmt == 0 ? gw_routes_begin_sql : gw_routes[stmt - 1].sql;
-}
-
-static void stmt_name(char *buf, size_t stmt)
-{
-    snprintf(buf, STMT_NAME_MAX, "gw%zu", stmt);
-}
-
 /* ---- sending ---- */
 
 static void conn_flush(conn_t *c)
@@ -205,14 +194,12 @@ static void conn_flush(conn_t *c)
     }
 }
 
-static int send_stmt(conn_t *c, size_t stmt, int nparams, const char *const *params)
+/* Sends a route's statement: by the name it was prepared under (the route's), or as text. */
+static int send_stmt(conn_t *c, const gw_route_t *stmt, int nparams, const char *const *params)
 {
-    if (c->db->cfg->db_prepared) {
-        char name[STMT_NAME_MAX];
-        stmt_name(name, stmt);
-        return PQsendQueryPrepared(c->pg, name, nparams, params, NULL, NULL, 0);
-    }
-    return PQsendQueryParams(c->pg, stmt_sql(stmt), nparams, NULL, params, NULL, NULL, 0);
+    if (c->db->cfg->db_prepared)
+        return PQsendQueryPrepared(c->pg, stmt->name, nparams, params, NULL, NULL, 0);
+    return PQsendQueryParams(c->pg, stmt->sql, nparams, NULL, params, NULL, NULL, 0);
 }
 
 static void conn_push(conn_t *c, call_t *call)
@@ -235,10 +222,10 @@ static int conn_send(conn_t *c, call_t *call)
     call->stmts_done = 0;
     if (call->spec.user_id != NULL) {
         const char *begin[2] = {call->spec.user_id, call->spec.issued_at};
-        ok = send_stmt(c, 0, 2, begin);
+        ok = send_stmt(c, &gw_routes_begin, 2, begin);
         call->nstmts = 2;
     }
-    ok = ok && send_stmt(c, call->spec.stmt, call->spec.nparams, call->spec.params);
+    ok = ok && send_stmt(c, call->spec.route, call->spec.nparams, call->spec.params);
     ok = ok && PQpipelineSync(c->pg);
     conn_push(c, call);
     if (!ok) {
@@ -263,12 +250,10 @@ static void conn_initialize(conn_t *c)
     ok = ok && PQsendQueryParams(c->pg, "select set_config('statement_timeout', $1, false)", 1, NULL, timeout, NULL, NULL, 0);
     init->nstmts = 1;
     for (size_t i = 0; ok && db->cfg->db_prepared && i <= gw_routes_count; i++) {
-        char name[STMT_NAME_MAX];
-        const char *sql = stmt_sql(i);
-        if (sql == NULL)
+        const gw_route_t *stmt = i == 0 ? &gw_routes_begin : &gw_routes[i - 1];
+        if (stmt->sql == NULL)
             continue;
-        stmt_name(name, i);
-        ok = PQsendPrepare(c->pg, name, sql, 0, NULL);
+        ok = PQsendPrepare(c->pg, stmt->name, stmt->sql, 0, NULL); /* named after its route */
         init->nstmts++;
     }
     ok = ok && PQpipelineSync(c->pg);

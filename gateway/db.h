@@ -11,12 +11,12 @@
 typedef struct gw_db gw_db_t;
 
 /* What a request asks of the database: api.begin_request(user_id, issued_at) when user_id
- * is set, then statement `stmt` (see routes.h) with `params` (text, NUL-terminated, NULL for
- * SQL NULL). The strings must live in req->pool (they are read when the call is sent). */
+ * is set, then the route's statement with `params` (text, NUL-terminated, NULL for SQL
+ * NULL). The strings must live in req->pool (they are read when the call is sent). */
 typedef struct gw_db_call {
     const char *user_id;
     const char *issued_at;
-    size_t stmt;
+    const gw_route_t *route; /* of gw_routes, with a statement */
     int nparams;
     const char *params[GW_ROUTE_MAX_PARAMS];
 } gw_db_call_t;

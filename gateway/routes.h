@@ -16,11 +16,11 @@ typedef enum {
     GW_OPTIONS = 1 << 5,
 } gw_method_t;
 
+/* What a route does; handler.c keeps, for each kind, how it is served. */
 typedef enum {
     GW_ROUTE_SQL,     /* run the statement, send the JSON it returned */
     GW_ROUTE_SESSION, /* run the statement, then sign a token for the account it returned */
     GW_ROUTE_HEALTH,  /* 200 while the process runs, no database */
-    GW_ROUTE_READY,   /* 200 when the statement (select 1) runs, 503 otherwise */
     GW_ROUTE_OPENAPI, /* the OpenAPI document (gateway/openapi.json, built in) */
     GW_ROUTE_METRICS, /* Prometheus text */
 } gw_route_kind_t;
@@ -41,16 +41,17 @@ typedef enum {
  * absent). Every statement returns one row of three text columns:
  *   GW_ROUTE_SQL:     body, Location (or '' / NULL), next page offset (or '' / NULL)
  *   GW_ROUTE_SESSION: the "user" object, the token's sub, the token's iat
+ * The database layer prepares each statement under the route's name.
  */
 typedef struct gw_route {
+    const char *name; /* unique; names the prepared statement, and the route in logs and metrics */
     unsigned method;
     const char *pattern; /* literal segments, {user} and {id} */
     gw_route_kind_t kind;
     unsigned flags;
-    int status; /* on success */
-    const char *sql;
+    int status;                            /* on success */
+    const char *sql;                       /* NULL: the gateway answers alone */
     const char *query[GW_ROUTE_MAX_QUERY]; /* query parameter names, NULL-terminated */
-    const char *name;                      /* unique; for logs and metrics */
 } gw_route_t;
 
 typedef struct gw_match {
@@ -60,11 +61,11 @@ typedef struct gw_match {
     gw_str_t id;             /* the raw {id} segment */
 } gw_match_t;
 
-/* The statement every GW_TOKEN route runs first: api.begin_request($1 user, $2 iat). */
-extern const char gw_routes_begin_sql[];
+/* The statement every GW_TOKEN route runs first, api.begin_request($1 user, $2 iat): not a
+ * route of the table (nothing matches it), but prepared and named like one. */
+extern const gw_route_t gw_routes_begin;
 
-/* The table, and its length. Statement i of the database layer is gw_routes_begin_sql for
- * i == 0 and gw_routes[i - 1].sql otherwise. */
+/* The table, and its length. */
 extern const gw_route_t gw_routes[];
 extern const size_t gw_routes_count;
 

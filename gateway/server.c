@@ -326,7 +326,7 @@ static int handle(gw_thread_t *t, const gw_config_t *cfg, h2o_req_t *req, gw_exc
     }
 
     pending_t *p = h2o_mem_alloc_pool(&req->pool, sizeof(*p));
-    gw_db_call_t call = {.stmt = (size_t)(route - gw_routes) + 1};
+    gw_db_call_t call = {.route = route};
     p->x = *x;
     p->route = route;
     p->cfg = cfg;

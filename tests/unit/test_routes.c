@@ -102,7 +102,8 @@ static void test_health(void)
 {
     gw_match_t m;
     CHECK(match("/healthz", GW_GET, 0, &m) != NULL && m.route->kind == GW_ROUTE_HEALTH && m.route->flags == 0);
-    CHECK(match("/readyz", GW_GET, 0, &m) != NULL && m.route->kind == GW_ROUTE_READY && m.route->sql != NULL);
+    /* /readyz is an ordinary statement with no token: 200 when the database answers */
+    CHECK(match("/readyz", GW_GET, 0, &m) != NULL && m.route->kind == GW_ROUTE_SQL && m.route->sql != NULL && m.route->flags == 0);
     CHECK(match("/openapi.json", GW_GET, 0, &m) != NULL && m.route->kind == GW_ROUTE_OPENAPI);
     CHECK(match("/metrics", GW_GET, 0, &m) != NULL && m.route->kind == GW_ROUTE_METRICS);
     CHECK(match("/metrics", GW_POST, 0, &m) == NULL && m.allowed == (GW_GET | GW_OPTIONS));
@@ -131,11 +132,15 @@ static void test_table(void)
         snprintf(beyond, sizeof(beyond), "$%d", params + 1);
         CHECK(strstr(r->sql, beyond) == NULL);
     }
-    CHECK(strstr(gw_routes_begin_sql, "api.begin_request($1") != NULL);
-    CHECK(gw_routes_count + 1 <= GW_METRICS_ROUTES); /* every route has its own metrics row */
-    /* names label metrics: unique, and free of characters a label value would need escaped */
+    CHECK(strstr(gw_routes_begin.sql, "api.begin_request($1") != NULL);
+    CHECK(strstr(gw_routes_begin.sql, "$3") == NULL);
+    CHECK(gw_routes_count <= GW_METRICS_ROUTES); /* every route has its own metrics row */
+    /* names label metrics and name prepared statements: unique (the begin statement's too), short,
+     * and free of characters a label value would need escaped */
     for (size_t i = 0; i < gw_routes_count; i++) {
         CHECK(strspn(gw_routes[i].name, "abcdefghijklmnopqrstuvwxyz_") == strlen(gw_routes[i].name));
+        CHECK(strlen(gw_routes[i].name) > 0 && strlen(gw_routes[i].name) < 64); /* NAMEDATALEN */
+        CHECK(strcmp(gw_routes[i].name, gw_routes_begin.name) != 0);
         for (size_t j = i + 1; j < gw_routes_count; j++)
             CHECK(strcmp(gw_routes[i].name, gw_routes[j].name) != 0);
     }
