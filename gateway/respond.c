@@ -1,5 +1,6 @@
 #include "respond.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "log.h"
@@ -41,6 +42,69 @@ static const char *reason_of(int status)
 {
     size_t i = status_index(status);
     return i != (size_t)-1 ? statuses[i].reason : (status < 500 ? "Client Error" : "Server Error");
+}
+
+static h2o_iovec_t find_header_str(h2o_req_t *req, const char *name)
+{
+    ssize_t i = h2o_find_header_by_str(&req->headers, name, strlen(name), -1);
+    return i < 0 ? h2o_iovec_init(NULL, 0) : req->headers.entries[i].value;
+}
+
+/* A client's X-Request-Id is kept when it is 1 to 128 of [A-Za-z0-9._:-]. */
+static int sane_request_id(h2o_iovec_t id)
+{
+    if (id.len == 0 || id.len > 128)
+        return 0;
+    for (size_t i = 0; i < id.len; i++) {
+        char c = id.base[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == ':' ||
+              c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+/* Whether CORS_ORIGINS (comma separated, exact, or "*") allows this Origin. */
+static int origin_allowed(const char *list, h2o_iovec_t origin)
+{
+    const char *p = list;
+    if (origin.base == NULL || list == NULL)
+        return 0;
+    while (*p != '\0') {
+        while (*p == ' ' || *p == ',')
+            p++;
+        const char *end = p;
+        while (*end != '\0' && *end != ',')
+            end++;
+        const char *trim = end;
+        while (trim > p && trim[-1] == ' ')
+            trim--;
+        size_t len = (size_t)(trim - p);
+        if ((len == 1 && *p == '*') || (len == origin.len && len > 0 && memcmp(p, origin.base, len) == 0))
+            return 1;
+        p = end;
+    }
+    return 0;
+}
+
+void gw_respond_start(gw_exchange_t *x, h2o_req_t *req, gw_metrics_t *metrics, const char *cors_origins, uint64_t id_prefix,
+                      uint64_t *id_counter)
+{
+    x->req = req;
+    x->metrics = metrics;
+    x->started_ns = gw_monotonic_ns();
+    h2o_iovec_t rid = find_header_str(req, "x-request-id");
+    if (sane_request_id(rid)) {
+        x->request_id = rid;
+    } else {
+        char buf[33];
+        int n = snprintf(buf, sizeof(buf), "%016llx%016llx", (unsigned long long)id_prefix, (unsigned long long)++*id_counter);
+        x->request_id = h2o_strdup(&req->pool, buf, (size_t)n);
+    }
+    h2o_iovec_t origin = find_header_str(req, "origin");
+    if (origin_allowed(cors_origins, origin))
+        x->cors_origin = origin;
+    x->cors_configured = cors_origins != NULL && cors_origins[0] != '\0';
 }
 
 void gw_respond_header(gw_exchange_t *x, const char *name, h2o_iovec_t value)
@@ -119,6 +183,39 @@ void gw_respond_empty(gw_exchange_t *x, int status)
     req->res.content_length = SIZE_MAX; /* a 204 carries no Content-Length (RFC 9110 8.6); h2o sends none */
     h2o_start_response(req, &generator);
     h2o_send(req, NULL, 0, H2O_SEND_STATE_FINAL);
+}
+
+void gw_respond_preflight(gw_exchange_t *x, h2o_iovec_t methods)
+{
+    gw_respond_header(x, "allow", methods);
+    if (x->cors_origin.base != NULL) {
+        gw_respond_header(x, "access-control-allow-methods", methods);
+        gw_respond_header(x, "access-control-allow-headers", h2o_iovec_init(H2O_STRLIT("Authorization, Content-Type, X-Request-Id")));
+        gw_respond_header(x, "access-control-max-age", h2o_iovec_init(H2O_STRLIT("600")));
+    }
+    gw_respond_empty(x, 204);
+}
+
+h2o_iovec_t gw_respond_next_link(h2o_req_t *req, h2o_iovec_t offset)
+{
+    gw_str_t path = gw_text_target_path(req->input.path.base, req->input.path.len);
+    gw_str_t rest = gw_text_target_query(req->input.path.base, req->input.path.len), pair, name, value;
+    char *buf = h2o_mem_alloc_pool(&req->pool, path.len + rest.len + offset.len + 32);
+    size_t n = 0;
+
+    buf[n++] = '<';
+    memcpy(buf + n, path.base, path.len), n += path.len;
+    buf[n++] = '?';
+    while (gw_text_query_next(&rest, &pair, &name, &value)) {
+        if (pair.len > 0 && !(name.len == 6 && memcmp(name.base, "offset", 6) == 0)) {
+            memcpy(buf + n, pair.base, pair.len), n += pair.len;
+            buf[n++] = '&';
+        }
+    }
+    memcpy(buf + n, "offset=", 7), n += 7;
+    memcpy(buf + n, offset.base, offset.len), n += offset.len;
+    memcpy(buf + n, ">; rel=\"next\"", 13), n += 13;
+    return h2o_iovec_init(buf, n);
 }
 
 void gw_respond_error_literal(gw_exchange_t *x, int status, const char *code, const char *message)
