@@ -2,6 +2,8 @@
 #define _GNU_SOURCE
 #include "harness.h"
 
+#include "config.h" /* the table of the gateway's variables, to clear them */
+
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
@@ -325,34 +327,6 @@ const char *h_make_cert(void)
 
 /* --- the gateway process ------------------------------------------------------------ */
 
-static const char *const gateway_vars[] = {"HOST",
-                                           "PORT",
-                                           "TLS_PORT",
-                                           "TLS_CERT",
-                                           "TLS_KEY",
-                                           "GATEWAY_THREADS",
-                                           "DATABASE_URL",
-                                           "DB_POOL_SIZE",
-                                           "DB_PIPELINE_DEPTH",
-                                           "DB_QUEUE_MAX",
-                                           "DB_STATEMENT_TIMEOUT",
-                                           "DB_PREPARED",
-                                           "MAX_BODY",
-                                           "CORS_ORIGINS",
-                                           "ACCOUNTS",
-                                           "SHUTDOWN_TIMEOUT",
-                                           "BETTER_AUTH_SECRET",
-                                           "JWT_LEEWAY",
-                                           "JWT_TTL",
-                                           "JWT_ISSUER",
-                                           "JWT_AUDIENCE",
-                                           "JWT_JWKS_FILE",
-                                           "JWT_JWKS_URL",
-                                           "LOG_LEVEL",
-                                           "RATE_LIMIT",
-                                           "RATE_LIMIT_BURST",
-                                           NULL};
-
 typedef struct envlist {
     char **v;
     size_t n, cap;
@@ -414,9 +388,9 @@ int gw_spawn(gw_t *gw, const char *const *overrides, const char *const *argv_ext
     memset(gw, 0, sizeof *gw);
     envlist_t env = {0};
     for (char **p = environ; *p != NULL; p++) {
-        int ours = 0;
-        for (const char *const *g = gateway_vars; *g != NULL && !ours; g++)
-            ours = name_len(*p) == strlen(*g) && strncmp(*p, *g, strlen(*g)) == 0;
+        int ours = 0; /* a variable the gateway reads (gateway/config.c's table): not inherited */
+        for (size_t i = 0; i < gw_config_vars_count && !ours; i++)
+            ours = name_len(*p) == strlen(gw_config_vars[i].name) && strncmp(*p, gw_config_vars[i].name, name_len(*p)) == 0;
         if (!ours)
             env_set(&env, *p);
     }

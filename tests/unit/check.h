@@ -6,15 +6,19 @@
 
 static int check_passed, check_failed;
 
-#define CHECK(expr)                                                                                                                \
-    do {                                                                                                                           \
-        if (expr) {                                                                                                                \
-            check_passed++;                                                                                                        \
-        } else {                                                                                                                   \
-            check_failed++;                                                                                                        \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #expr);                                               \
-        }                                                                                                                          \
-    } while (0)
+/* Counts one check; an expression that is the check's outcome (1 or 0), so `if (!CHECK(x))` can add detail. */
+#define CHECK(expr) check_at(!!(expr), __FILE__, __LINE__, #expr)
+
+static inline int check_at(int ok, const char *file, int line, const char *what)
+{
+    if (ok)
+        check_passed++;
+    else {
+        check_failed++;
+        fprintf(stderr, "%s:%d: CHECK failed: %s\n", file, line, what);
+    }
+    return ok;
+}
 
 /* Like CHECK(got == want) for integers, printing both values when they differ. */
 #define CHECK_EQ(got, want)                                                                                                        \
