@@ -22,10 +22,10 @@ static int retry_after_ok(const resp_t *r)
 
 static void test_unreachable(void)
 {
-    gw_t g;
+    gateway_t g;
     h_section("database unreachable (port 1)");
     const char *const env[] = {"DATABASE_URL=postgresql://todo_gateway@127.0.0.1:1/todo", NULL};
-    if (gw_start(&g, env) != 0)
+    if (gateway_start(&g, env) != 0)
         return;
     const char *user = h_uid("down");
     const char *tok = tok_user(user);
@@ -90,15 +90,15 @@ static void test_unreachable(void)
         EXPECT_ERROR(r, 415, "unsupported_media_type");
         resp_free(r);
     }
-    gw_stop(&g);
+    gateway_stop(&g);
 }
 
 static void test_statement_timeout(PGconn *db)
 {
-    gw_t g;
+    gateway_t g;
     h_section("DB_STATEMENT_TIMEOUT=300 with the table locked: 504");
     const char *const env[] = {"DB_STATEMENT_TIMEOUT=300", NULL};
-    if (gw_start(&g, env) != 0)
+    if (gateway_start(&g, env) != 0)
         return;
     const char *user = h_uid("slow");
     const char *tok = tok_user(user);
@@ -123,17 +123,17 @@ static void test_statement_timeout(PGconn *db)
     r = h_send(&g, P_H2C, "POST", base, tok, "{\"title\": \"stored\"}");
     EXPECT_STATUS(r, 201);
     resp_free(r);
-    gw_stop(&g);
+    gateway_stop(&g);
 }
 
 static void test_queue_full(PGconn *db)
 {
-    gw_t g;
+    gateway_t g;
     enum { N = 8 };
     h_section("DB_QUEUE_MAX=1 with one busy connection: 503 unavailable");
     const char *const env[] = {
         "GATEWAY_THREADS=1", "DB_POOL_SIZE=1", "DB_PIPELINE_DEPTH=1", "DB_QUEUE_MAX=1", "DB_STATEMENT_TIMEOUT=1500", NULL};
-    if (gw_start(&g, env) != 0)
+    if (gateway_start(&g, env) != 0)
         return;
     const char *user = h_uid("queue");
     const char *tok = tok_user(user);
@@ -164,17 +164,17 @@ static void test_queue_full(PGconn *db)
     resp_t *r = h_get(&g, P_H1, base, tok);
     EXPECT_STATUS(r, 200);
     resp_free(r);
-    gw_stop(&g);
+    gateway_stop(&g);
 }
 
 static void test_reconnect(PGconn *db)
 {
-    gw_t g;
+    gateway_t g;
     h_section("backends terminated under the gateway: it reconnects");
     const char *url = getenv("TEST_DATABASE_URL");
     const char *app = h_fmt("gwtest-%d", (int)getpid());
     const char *const env[] = {h_fmt("DATABASE_URL=%s%sapplication_name=%s", url, strchr(url, '?') ? "&" : "?", app), NULL};
-    if (gw_start(&g, env) != 0)
+    if (gateway_start(&g, env) != 0)
         return;
     const char *user = h_uid("reconnect");
     const char *tok = tok_user(user);
@@ -219,7 +219,7 @@ static void test_reconnect(PGconn *db)
     r = h_send(&g, P_H1, "POST", base, tok, "{\"title\": \"after\"}");
     EXPECT_STATUS(r, 201);
     resp_free(r);
-    gw_stop(&g);
+    gateway_stop(&g);
 }
 
 int main(int argc, char **argv)

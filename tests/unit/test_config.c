@@ -61,12 +61,12 @@ static int rejects(const char *name, const char *value)
     env_reset();
     env_set(name, value);
     if (load(&cfg) != -1) {
-        fprintf(stderr, "  %s='%s' was accepted\n", name, value);
+        check_diag("%s='%s' was accepted", name, value);
         return 0;
     }
     snprintf(quoted, sizeof(quoted), "'%s'", value);
     if (strncmp(err, name, strlen(name)) != 0 || err[strlen(name)] != ':' || strstr(err, quoted) == NULL) {
-        fprintf(stderr, "  %s='%s': the message does not name the variable and the value: %s\n", name, value, err);
+        check_diag("%s='%s': the message does not name the variable and the value: %s", name, value, err);
         return 0;
     }
     return 1;
@@ -409,7 +409,7 @@ static void test_help(void)
         char line[64];
         snprintf(line, sizeof(line), "\n  %s ", gw_config_vars[i].name);
         if (strstr(help, line) == NULL) {
-            fprintf(stderr, "  --help does not list %s\n", gw_config_vars[i].name);
+            check_diag("--help does not list %s", gw_config_vars[i].name);
             CHECK(0);
         }
     }

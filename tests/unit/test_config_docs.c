@@ -48,7 +48,7 @@ static int known(const char *name, size_t len, const char *where)
 {
     if (find_var(name, len) != NULL)
         return 1;
-    fprintf(stderr, "  %s names %.*s, which is not a variable of gateway/config.c\n", where, (int)len, name);
+    check_diag("%s names %.*s, which is not a variable of gateway/config.c", where, (int)len, name);
     return 0;
 }
 
@@ -87,9 +87,8 @@ static void readme_row(const char *row, const char *eol, int *seen)
             const char *part = cell_part(bar1 + 1, bar2, k, &len);
             char want[128];
             snprintf(want, sizeof(want), "`%s`", var->def ? var->def : "");
-            if (var->def != NULL && var->def[0] != '\0' &&
-                !CHECK(part != NULL && memmem(part, len, want, strlen(want)) != NULL))
-                fprintf(stderr, "  README.md: %s's default is not %s\n", var->name, want);
+            if (var->def != NULL && var->def[0] != '\0' && !CHECK(part != NULL && memmem(part, len, want, strlen(want)) != NULL))
+                check_diag("README.md: %s's default is not %s", var->name, want);
         }
         p = b + 1;
     }
@@ -111,7 +110,7 @@ static void test_readme(void)
     }
     for (size_t i = 0; i < gw_config_vars_count; i++)
         if (!CHECK(seen[i] == 1))
-            fprintf(stderr, "  README.md lists %s %d times, not once\n", gw_config_vars[i].name, seen[i]);
+            check_diag("README.md lists %s %d times, not once", gw_config_vars[i].name, seen[i]);
     free(readme);
 }
 
@@ -160,7 +159,7 @@ static void test_compose(void)
         snprintf(key, sizeof(key), "%.*s", (int)(colon - name), name);
         n++;
         if (find_var(key, strlen(key)) == NULL && !CHECK(strstr(migrate, key) != NULL || strstr(dev, key) != NULL))
-            fprintf(stderr, "  docker-compose.yml sets %s, which neither the gateway, db/migrate nor scripts/dev reads\n", key);
+            check_diag("docker-compose.yml sets %s, which neither the gateway, db/migrate nor scripts/dev reads", key);
     }
     CHECK(n >= 4); /* the parse found the list */
     free(compose);

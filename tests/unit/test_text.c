@@ -19,21 +19,21 @@ static void test_utf8(void)
 {
     CHECK_EQ(utf8("", 0), 0);
     CHECK_EQ(utf8("abc", 0), 3);
-    CHECK_EQ(utf8("caf\xc3\xa9", 0), 4);               /* e-acute: two bytes, one character */
-    CHECK_EQ(utf8("\xe2\x82\xac", 0), 1);              /* the euro sign: three bytes */
-    CHECK_EQ(utf8("\xf0\x9f\x98\x80", 0), 1);          /* U+1F600: four bytes */
-    CHECK_EQ(utf8("\xf4\x8f\xbf\xbf", 0), 1);          /* U+10FFFF, the last code point */
-    CHECK_EQ(utf8("\xf4\x90\x80\x80", 0), -1);         /* beyond U+10FFFF */
-    CHECK_EQ(utf8("\xc0\xaf", 0), -1);                 /* overlong '/' */
-    CHECK_EQ(utf8("\xe0\x80\xaf", 0), -1);             /* overlong, three bytes */
-    CHECK_EQ(utf8("\xf0\x80\x80\xaf", 0), -1);         /* overlong, four bytes */
-    CHECK_EQ(utf8("\xed\xa0\x80", 0), -1);             /* a surrogate (U+D800) */
-    CHECK_EQ(utf8("\x80", 0), -1);                     /* a lone continuation byte */
-    CHECK_EQ(utf8("\xc3", 0), -1);                     /* cut short */
-    CHECK_EQ(utf8("\xe2\x82", 0), -1);                 /* cut short */
-    CHECK_EQ(utf8("\xc3\x28", 0), -1);                 /* not a continuation byte */
-    CHECK_EQ(utf8("\xff", 0), -1);                     /* never in UTF-8 */
-    CHECK_EQ(gw_text_utf8_length("a\0b", 3, 0), 3);    /* NUL is a character... */
+    CHECK_EQ(utf8("caf\xc3\xa9", 0), 4);                               /* e-acute: two bytes, one character */
+    CHECK_EQ(utf8("\xe2\x82\xac", 0), 1);                              /* the euro sign: three bytes */
+    CHECK_EQ(utf8("\xf0\x9f\x98\x80", 0), 1);                          /* U+1F600: four bytes */
+    CHECK_EQ(utf8("\xf4\x8f\xbf\xbf", 0), 1);                          /* U+10FFFF, the last code point */
+    CHECK_EQ(utf8("\xf4\x90\x80\x80", 0), -1);                         /* beyond U+10FFFF */
+    CHECK_EQ(utf8("\xc0\xaf", 0), -1);                                 /* overlong '/' */
+    CHECK_EQ(utf8("\xe0\x80\xaf", 0), -1);                             /* overlong, three bytes */
+    CHECK_EQ(utf8("\xf0\x80\x80\xaf", 0), -1);                         /* overlong, four bytes */
+    CHECK_EQ(utf8("\xed\xa0\x80", 0), -1);                             /* a surrogate (U+D800) */
+    CHECK_EQ(utf8("\x80", 0), -1);                                     /* a lone continuation byte */
+    CHECK_EQ(utf8("\xc3", 0), -1);                                     /* cut short */
+    CHECK_EQ(utf8("\xe2\x82", 0), -1);                                 /* cut short */
+    CHECK_EQ(utf8("\xc3\x28", 0), -1);                                 /* not a continuation byte */
+    CHECK_EQ(utf8("\xff", 0), -1);                                     /* never in UTF-8 */
+    CHECK_EQ(gw_text_utf8_length("a\0b", 3, 0), 3);                    /* NUL is a character... */
     CHECK_EQ(gw_text_utf8_length("a\0b", 3, GW_UTF8_NO_CONTROLS), -1); /* ...and a control one */
     CHECK_EQ(utf8("tab\there", 0), 8);
     CHECK_EQ(utf8("tab\there", GW_UTF8_NO_CONTROLS), -1);
@@ -119,8 +119,8 @@ static void test_b64url(void)
     CHECK_EQ(gw_text_b64url_decode("Zg", 2, out, sizeof(out)), 1);
     CHECK_EQ(gw_text_b64url_decode("-_8", 3, out, sizeof(out)), 2); /* the URL alphabet: fb ff */
     CHECK(out[0] == 0xfb && out[1] == 0xff);
-    CHECK_EQ(gw_text_b64url_decode("+/8", 3, out, sizeof(out)), -1);  /* the standard alphabet is not base64url */
-    CHECK_EQ(gw_text_b64url_decode("Zg==", 4, out, sizeof(out)), -1); /* no padding */
+    CHECK_EQ(gw_text_b64url_decode("+/8", 3, out, sizeof(out)), -1);   /* the standard alphabet is not base64url */
+    CHECK_EQ(gw_text_b64url_decode("Zg==", 4, out, sizeof(out)), -1);  /* no padding */
     CHECK_EQ(gw_text_b64url_decode("Zm9vY", 5, out, sizeof(out)), -1); /* a length of 4n + 1 is impossible */
     CHECK_EQ(gw_text_b64url_decode("Zm 9", 4, out, sizeof(out)), -1);
     CHECK_EQ(gw_text_b64url_decode("Zm9vYmFy", 8, out, 8), -1); /* cap below len / 4 * 3 + 3 */
