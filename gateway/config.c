@@ -101,6 +101,7 @@ static const char *const log_levels[] = {"error", "warn", "info", "debug", NULL}
 
 /* ---- the table ---- */
 
+// clang-format off
 /* The field of a row, checked against the type its loader writes (a compile error otherwise). */
 #define FIELD(f, T) _Generic(((gw_config_t *)0)->f, T: offsetof(gw_config_t, f))
 #define STRING(n, f, d)          .name = n, .type = GW_CONF_STRING, .offset = FIELD(f, const char *), .def = d
@@ -110,7 +111,6 @@ static const char *const log_levels[] = {"error", "warn", "info", "debug", NULL}
 #define DURATION(n, f, d, lo, hi) .name = n, .type = GW_CONF_DURATION, .offset = FIELD(f, int64_t), .def = d, .min = lo, .max = hi
 #define ENUM(n, f, d, names)     .name = n, .type = GW_CONF_ENUM, .offset = FIELD(f, gw_log_level_t), .def = d, .choices = names
 
-// clang-format off
 const gw_config_var_t gw_config_vars[] = {
     {STRING  ("HOST",                 host,                 "127.0.0.1"),               .section = "Listeners", .help = "address both listeners bind"},
     {INT     ("PORT",                 port,                 "8080", 0, 65535),          .section = "Listeners", .help = "cleartext HTTP/1.1 and h2c port (0 picks a free port)"},

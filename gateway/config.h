@@ -64,13 +64,13 @@ struct gw_config_loader;
 typedef struct gw_config_var {
     const char *name; /* in the environment */
     gw_config_type_t type;
-    size_t offset;               /* of its field in gw_config_t */
-    const char *def;             /* the default, spelled as in the environment; NULL: unset (or set by check) */
-    long long min, max;          /* the range of GW_CONF_INT, SIZE and DURATION */
-    const char *const *choices;  /* GW_CONF_ENUM's names, NULL-terminated */
-    const char *section;         /* its heading in --help */
-    const char *help;            /* for --help: one line, "\n" goes on to another */
-    const char *shown;           /* --help's default column when "default <def>" would not say it */
+    size_t offset;              /* of its field in gw_config_t */
+    const char *def;            /* the default, spelled as in the environment; NULL: unset (or set by check) */
+    long long min, max;         /* the range of GW_CONF_INT, SIZE and DURATION */
+    const char *const *choices; /* GW_CONF_ENUM's names, NULL-terminated */
+    const char *section;        /* its heading in --help */
+    const char *help;           /* for --help: one line, "\n" goes on to another */
+    const char *shown;          /* --help's default column when "default <def>" would not say it */
     int (*check)(const struct gw_config_var *var, const char *value, gw_config_t *cfg, struct gw_config_loader *ld);
     /* check: runs once the variable is loaded (value NULL when unset): derived defaults and
      * rules across variables; returns 0, or -1 after reporting the error */

@@ -330,7 +330,8 @@ static int check_body(request_t *r)
     if (!(r->x.route->flags & GW_BODY))
         return NEXT;
     if (req->entity.len > 0) {
-        if (memchr(req->entity.base, '\0', req->entity.len) != NULL || gw_text_utf8_length(req->entity.base, req->entity.len, 0) < 0) {
+        if (memchr(req->entity.base, '\0', req->entity.len) != NULL ||
+            gw_text_utf8_length(req->entity.base, req->entity.len, 0) < 0) {
             gw_respond_error_literal(&r->x, 400, "invalid_json", "request body is not valid UTF-8 JSON");
             return ANSWERED;
         }

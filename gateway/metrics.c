@@ -36,8 +36,9 @@ static size_t out_requests(char *buf, size_t len, size_t cap, const char *route,
     if (v == 0)
         return len;
     snprintf(code, sizeof(code), status ? "%d" : "other", status);
-    return len + (size_t)snprintf(buf + len, len < cap ? cap - len : 0, "todo_gateway_requests_total{route=\"%s\",status=\"%s\"} %llu\n",
-                                  route, code, (unsigned long long)v);
+    return len + (size_t)snprintf(buf + len, len < cap ? cap - len : 0,
+                                  "todo_gateway_requests_total{route=\"%s\",status=\"%s\"} %llu\n", route, code,
+                                  (unsigned long long)v);
 }
 
 h2o_iovec_t gw_metrics_render(h2o_mem_pool_t *pool, gw_metrics_t *const *all, size_t n)

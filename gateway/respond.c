@@ -190,7 +190,8 @@ void gw_respond_preflight(gw_exchange_t *x, h2o_iovec_t methods)
     gw_respond_header(x, "allow", methods);
     if (x->cors_origin.base != NULL) {
         gw_respond_header(x, "access-control-allow-methods", methods);
-        gw_respond_header(x, "access-control-allow-headers", h2o_iovec_init(H2O_STRLIT("Authorization, Content-Type, X-Request-Id")));
+        gw_respond_header(x, "access-control-allow-headers",
+                          h2o_iovec_init(H2O_STRLIT("Authorization, Content-Type, X-Request-Id")));
         gw_respond_header(x, "access-control-max-age", h2o_iovec_init(H2O_STRLIT("600")));
     }
     gw_respond_empty(x, 204);
