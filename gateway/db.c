@@ -244,6 +244,10 @@ static void conn_initialize(conn_t *c)
     const char *timeout[1] = {db->timeout_text};
     int ok;
 
+    if (init == NULL) {
+        conn_fail(c, "out of memory");
+        return;
+    }
     init->is_init = 1;
     init->db = db;
     ok = PQenterPipelineMode(c->pg);
@@ -331,7 +335,13 @@ static void sync_done(conn_t *c)
         return;
     }
     if (call->reply.status == 503 && call->reply.sqlstate[0] == '4' && !call->retried && call->req != NULL) {
-        /* serialization failure or deadlock: the transaction rolled back; once more. */
+        /* Class 40, transaction rollback: the only SQLSTATEs of class 4 the mapping turns into 503
+         * are 40001 (serialization_failure) and 40P01 (deadlock_detected). The whole Sync group
+         * was one transaction and PostgreSQL rolled all of it back, so nothing was written and
+         * sending it again is safe; the conflict was with another transaction that has usually
+         * finished by now, so a second try mostly succeeds. Once only: a second failure means
+         * real contention, which more retries would feed; the client gets 503 and Retry-After.
+         * (A lost connection is never retried: whether the group committed is unknown.) */
         call->retried = 1;
         memset(&call->reply, 0, sizeof(call->reply));
         wait_push(db, call);
@@ -615,7 +625,9 @@ void gw_db_submit(gw_db_t *db, h2o_req_t *req, const gw_db_call_t *spec, gw_db_c
 {
     call_t *call = calloc(1, sizeof(*call));
     if (call == NULL) {
-        h2o_fatal("out of memory");
+        gw_db_reply_t reply = {.status = 503, .message = "out of memory"};
+        cb(req, &reply, data);
+        return;
     }
     call->req = req;
     call->cb = cb;

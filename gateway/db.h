@@ -32,7 +32,8 @@ typedef struct gw_db_reply {
 /* Called once per submitted call while the request is alive, on the loop's thread. */
 typedef void (*gw_db_cb)(h2o_req_t *req, const gw_db_reply_t *reply, void *data);
 
-/* Creates the thread's pool and starts connecting (asynchronously). Owned by the caller. */
+/* Creates the thread's pool and starts connecting (asynchronously); NULL when out of memory.
+ * Owned by the caller (gw_db_destroy). */
 gw_db_t *gw_db_create(h2o_loop_t *loop, const gw_config_t *cfg);
 
 /* Sends, or queues, a call for req; cb(req, reply, data) runs later with the reply (or right away with a

@@ -233,8 +233,14 @@ void gw_respond_error(gw_exchange_t *x, int status, h2o_iovec_t body)
 {
     if (body.base == NULL) {
         size_t i = status_index(status);
-        if (i == (size_t)-1 || statuses[i].code == NULL)
-            i = status_index(status < 500 ? 400 : 500), status = status < 500 ? 400 : 500;
+        if (i == (size_t)-1 || statuses[i].code == NULL) {
+            /* No error body for this status: a bug (a route, or a function raising PTnnn without a
+             * DETAIL body, asked for a status the gateway does not know). Said loudly, answered as
+             * one: a client must never read it as its own mistake. */
+            gw_log_error("no error body for status %d (%s): answering 500 id=%.*s", status, x->route ? x->route->name : "-",
+                         (int)x->request_id.len, x->request_id.base);
+            i = status_index(500), status = 500;
+        }
         gw_respond_error_literal(x, status, statuses[i].code, statuses[i].message);
         return;
     }

@@ -38,8 +38,9 @@ void gw_respond_body(gw_exchange_t *x, int status, const char *media_type, h2o_i
 void gw_respond_empty(gw_exchange_t *x, int status);
 
 /* Sends an error. body: a JSON error body from the database, or base NULL for the fixed
- * body of `status` ({"detail", "code", "message"}). Adds WWW-Authenticate for 401,
- * Retry-After for 503. */
+ * body of `status` ({"detail", "code", "message"}); a status with no fixed body is logged
+ * as an error and answered 500 internal_error. Adds WWW-Authenticate for 401, Retry-After
+ * for 503. */
 void gw_respond_error(gw_exchange_t *x, int status, h2o_iovec_t body);
 
 /* Sends a fixed error body of a code and message that are string literals free of

@@ -44,9 +44,9 @@ static int listen_fds[2] = {-1, -1};
 static atomic_int stopping;
 static gw_thread_t *threads;
 static gw_metrics_t **metrics; /* each thread's, for /metrics */
-static pthread_mutex_t done_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t done_cond = PTHREAD_COND_INITIALIZER;
-static int threads_done;
+static pthread_mutex_t state_lock = PTHREAD_MUTEX_INITIALIZER; /* guards the three counters */
+static pthread_cond_t state_cond = PTHREAD_COND_INITIALIZER;
+static int threads_ready, threads_failed, threads_done; /* started serving, could not, finished */
 
 /* ---- listeners and threads ---- */
 
@@ -102,13 +102,16 @@ static SSL_CTX *make_ssl_ctx(const gw_config_t *cfg)
     return ctx;
 }
 
-static void add_listener(gw_thread_t *t, size_t i, h2o_accept_ctx_t *actx)
+static int add_listener(gw_thread_t *t, size_t i, h2o_accept_ctx_t *actx)
 {
     int fd = dup(listen_fds[i]); /* h2o closes the fd it holds */
+    if (fd < 0)
+        return -1;
     h2o_socket_t *sock = h2o_evloop_socket_create(t->loop, fd, H2O_SOCKET_FLAG_DONT_READ);
     sock->data = actx;
     h2o_socket_read_start(sock, on_accept);
     t->listeners[i] = sock;
+    return 0;
 }
 
 /* The pool gauges /metrics shows, published by the thread that owns the pool. */
@@ -121,36 +124,46 @@ static void refresh_gauges(gw_thread_t *t)
     atomic_store_explicit(&t->w.metrics.pool_connections, up, memory_order_relaxed);
 }
 
-static void *thread_main(void *arg)
+/* A thread tells the main one how its start went (ok) or that it has finished (parked). */
+static void report(int *counter)
 {
-    gw_thread_t *t = arg;
-    const gw_config_t *cfg = config;
-    char name[16];
+    pthread_mutex_lock(&state_lock);
+    (*counter)++;
+    pthread_cond_signal(&state_cond);
+    pthread_mutex_unlock(&state_lock);
+}
 
+/* The thread's loop, its database pool and its listeners; 0, or -1 (logged). */
+static int thread_setup(gw_thread_t *t)
+{
+    char name[16];
     snprintf(name, sizeof(name), "w%zu", t->index);
     gw_log_set_thread(name);
     RAND_bytes((unsigned char *)&t->w.id_prefix, sizeof(t->w.id_prefix));
     t->loop = h2o_evloop_create();
     h2o_context_init(&t->w.ctx, t->loop, &globalconf);
-    t->w.db = gw_db_create(t->loop, cfg);
+    if ((t->w.db = gw_db_create(t->loop, config)) == NULL) {
+        gw_log_error("cannot create the database pool: out of memory");
+        return -1;
+    }
     t->accept_plain = (h2o_accept_ctx_t){.ctx = &t->w.ctx, .hosts = globalconf.hosts};
-    add_listener(t, 0, &t->accept_plain);
-    if (listen_fds[1] >= 0) {
-        t->accept_tls = (h2o_accept_ctx_t){.ctx = &t->w.ctx, .hosts = globalconf.hosts, .ssl_ctx = ssl_ctx};
-        add_listener(t, 1, &t->accept_tls);
+    t->accept_tls = (h2o_accept_ctx_t){.ctx = &t->w.ctx, .hosts = globalconf.hosts, .ssl_ctx = ssl_ctx};
+    if (add_listener(t, 0, &t->accept_plain) != 0 || (listen_fds[1] >= 0 && add_listener(t, 1, &t->accept_tls) != 0)) {
+        gw_log_error("cannot watch the listening socket: %s", strerror(errno));
+        return -1;
     }
+    return 0;
+}
 
-    while (!atomic_load(&stopping)) {
-        h2o_evloop_run(t->loop, 100); /* returns on a signal (EINTR) too; loop on */
-        refresh_gauges(t);
-    }
-
-    /* stop accepting, tell HTTP/2 clients (GOAWAY), let in-flight requests finish */
+/* Stops accepting, tells HTTP/2 clients (GOAWAY), lets in-flight requests finish (at most
+ * SHUTDOWN_TIMEOUT, then 503), and closes the database connections. */
+static void thread_shutdown(gw_thread_t *t)
+{
     for (size_t i = 0; i < 2; i++)
         if (t->listeners[i] != NULL)
             h2o_socket_close(t->listeners[i]), t->listeners[i] = NULL;
     h2o_context_request_shutdown(&t->w.ctx);
-    uint64_t deadline = gw_monotonic_ns() + (uint64_t)cfg->shutdown_timeout * 1000000000u;
+    uint64_t deadline = gw_monotonic_ns() + (uint64_t)config->shutdown_timeout * 1000000000u;
     while ((t->w.active > 0 || gw_db_pending(t->w.db) > 0) && gw_monotonic_ns() < deadline)
         h2o_evloop_run(t->loop, 50);
     if (t->w.active > 0 || gw_db_pending(t->w.db) > 0) {
@@ -159,19 +172,92 @@ static void *thread_main(void *arg)
     }
     for (int i = 0; i < 3; i++) /* let the last responses leave */
         h2o_evloop_run(t->loop, 10);
-    gw_db_destroy(t->w.db); /* closes the database connections */
+    gw_db_destroy(t->w.db);
     t->w.db = NULL;
+}
+
+static void *thread_main(void *arg)
+{
+    gw_thread_t *t = arg;
+
+    if (thread_setup(t) != 0) {
+        report(&threads_failed); /* the main thread ends the process */
+        return NULL;
+    }
+    report(&threads_ready);
+    while (!atomic_load(&stopping)) {
+        h2o_evloop_run(t->loop, 100); /* returns on a signal (EINTR) too; loop on */
+        refresh_gauges(t);
+    }
+    thread_shutdown(t);
 
     /* Done. h2o 2.2.5 cannot dispose a context while clients still hold keep-alive
      * connections (it asserts), and has no way to close them; so the thread reports and
      * parks, and the process exits with its state intact and reachable. */
-    pthread_mutex_lock(&done_lock);
-    threads_done++;
-    pthread_cond_signal(&done_cond);
-    pthread_mutex_unlock(&done_lock);
+    report(&threads_done);
     for (;;)
         pause(); /* SIGTERM and SIGINT are blocked here: only the process's exit ends this */
     return NULL;
+}
+
+/* h2o's global configuration, the handler, the listeners (and TLS); 0, or -1 (logged). */
+static int configure(const gw_config_t *cfg, int *port, int *tls_port)
+{
+    h2o_config_init(&globalconf);
+    globalconf.server_name = h2o_iovec_init(H2O_STRLIT("todo-gateway"));
+    /* h2o's own 413 (plain text) only beyond this; up to it the handler answers in JSON */
+    globalconf.max_request_entity_size = cfg->max_body + 1024 * 1024;
+    h2o_hostconf_t *host = h2o_config_register_host(&globalconf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
+    h2o_pathconf_t *path = h2o_config_register_path(host, "/", 0);
+
+    threads = calloc((size_t)cfg->threads, sizeof(*threads));
+    metrics = calloc((size_t)cfg->threads, sizeof(*metrics));
+    if (threads == NULL || metrics == NULL) {
+        gw_log_error("cannot allocate %d threads: out of memory", cfg->threads);
+        return -1;
+    }
+    for (int i = 0; i < cfg->threads; i++)
+        metrics[i] = &threads[i].w.metrics;
+    gw_handler_register(path, cfg, metrics, (size_t)cfg->threads);
+
+    if ((listen_fds[0] = bind_listener(cfg->host, cfg->port, port)) < 0)
+        return -1;
+    if (cfg->tls_cert != NULL &&
+        ((ssl_ctx = make_ssl_ctx(cfg)) == NULL || (listen_fds[1] = bind_listener(cfg->host, cfg->tls_port, tls_port)) < 0))
+        return -1;
+    return 0;
+}
+
+/* Starts the threads and waits for each to report its start; 0 when all are serving, or -1
+ * after stopping those that started (a thread that could not be created, or could not set up). */
+static int start_threads(const gw_config_t *cfg)
+{
+    int created = 0, err = 0;
+    for (; created < cfg->threads; created++) {
+        threads[created].index = (size_t)created;
+        if ((err = pthread_create(&threads[created].tid, NULL, thread_main, threads + created)) != 0) {
+            gw_log_error("cannot start thread %d of %d: %s", created + 1, cfg->threads, strerror(err));
+            break;
+        }
+    }
+    pthread_mutex_lock(&state_lock);
+    while (threads_ready + threads_failed < created)
+        pthread_cond_wait(&state_cond, &state_lock);
+    int ok = created == cfg->threads && threads_failed == 0;
+    if (!ok) { /* the threads that did start stop before the process exits */
+        atomic_store(&stopping, 1);
+        while (threads_done < threads_ready)
+            pthread_cond_wait(&state_cond, &state_lock);
+    }
+    pthread_mutex_unlock(&state_lock);
+    return ok ? 0 : -1;
+}
+
+static void close_listeners(void)
+{
+    for (size_t i = 0; i < 2; i++)
+        if (listen_fds[i] >= 0)
+            close(listen_fds[i]), listen_fds[i] = -1;
 }
 
 int gw_server_run(const gw_config_t *cfg)
@@ -183,18 +269,9 @@ int gw_server_run(const gw_config_t *cfg)
     config = cfg;
     signal(SIGPIPE, SIG_IGN);
     gw_ratelimit_init(cfg->rate_limit, cfg->rate_limit_burst);
-    h2o_config_init(&globalconf);
-    globalconf.server_name = h2o_iovec_init(H2O_STRLIT("todo-gateway"));
-    /* h2o's own 413 (plain text) only beyond this; up to it the handler answers in JSON */
-    globalconf.max_request_entity_size = cfg->max_body + 1024 * 1024;
-    h2o_hostconf_t *host = h2o_config_register_host(&globalconf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
-    h2o_pathconf_t *path = h2o_config_register_path(host, "/", 0);
-
-    if ((listen_fds[0] = bind_listener(cfg->host, cfg->port, &port)) < 0)
+    if (configure(cfg, &port, &tls_port) != 0) {
+        close_listeners();
         return 1;
-    if (cfg->tls_cert != NULL) {
-        if ((ssl_ctx = make_ssl_ctx(cfg)) == NULL || (listen_fds[1] = bind_listener(cfg->host, cfg->tls_port, &tls_port)) < 0)
-            return 1;
     }
 
     /* signals are taken by this thread alone, with sigwait */
@@ -202,15 +279,10 @@ int gw_server_run(const gw_config_t *cfg)
     sigaddset(&sigs, SIGTERM);
     sigaddset(&sigs, SIGINT);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-
-    threads = calloc((size_t)cfg->threads, sizeof(*threads));
-    metrics = calloc((size_t)cfg->threads, sizeof(*metrics));
-    for (int i = 0; i < cfg->threads; i++)
-        metrics[i] = &threads[i].w.metrics;
-    gw_handler_register(path, cfg, metrics, (size_t)cfg->threads);
-    for (int i = 0; i < cfg->threads; i++) {
-        threads[i].index = (size_t)i;
-        pthread_create(&threads[i].tid, NULL, thread_main, threads + i);
+    if (start_threads(cfg) != 0) {
+        gw_log_error("start-up failed");
+        close_listeners();
+        return 1;
     }
     if (tls_port)
         gw_log_info("todo-gateway %s listening on http://%s:%d and https://%s:%d (%d threads)", GW_VERSION, cfg->host, port,
@@ -221,13 +293,11 @@ int gw_server_run(const gw_config_t *cfg)
     sigwait(&sigs, &sig);
     gw_log_info("%s: shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     atomic_store(&stopping, 1);
-    pthread_mutex_lock(&done_lock);
+    pthread_mutex_lock(&state_lock);
     while (threads_done < cfg->threads)
-        pthread_cond_wait(&done_cond, &done_lock);
-    pthread_mutex_unlock(&done_lock);
-    for (size_t i = 0; i < 2; i++)
-        if (listen_fds[i] >= 0)
-            close(listen_fds[i]);
+        pthread_cond_wait(&state_cond, &state_lock);
+    pthread_mutex_unlock(&state_lock);
+    close_listeners();
     gw_log_info("stopped");
     return 0; /* exit(): the parked threads and their h2o state go with the process */
 }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -125,6 +126,33 @@ static void test_bad_config(void)
     }
     if (fd >= 0)
         close(fd);
+
+    /* With a stack limit so large that no thread's stack can be mapped (glibc sizes thread
+     * stacks by RLIMIT_STACK), every pthread_create fails: start-up must say so and exit 1,
+     * not run with no thread. The gateway inherits the limit; this process has it only while
+     * it forks the gateway. */
+    h_section("a thread that cannot start fails start-up");
+    struct rlimit saved, huge;
+    if (CHECK(getrlimit(RLIMIT_STACK, &saved) == 0, "getrlimit")) {
+        huge = (struct rlimit){.rlim_cur = (rlim_t)1 << 46, .rlim_max = saved.rlim_max};
+        if (saved.rlim_max != RLIM_INFINITY && saved.rlim_max < huge.rlim_cur)
+            huge.rlim_cur = saved.rlim_max;
+        gateway_t g;
+        int spawned = setrlimit(RLIMIT_STACK, &huge) == 0 && gateway_spawn(&g, NULL, NULL) == 0;
+        setrlimit(RLIMIT_STACK, &saved);
+        if (CHECK(spawned, "the gateway is spawned with RLIMIT_STACK of 64 TiB")) {
+            int st = 0;
+            int ended = gateway_wait_exit(&g, 5000, &st);
+            const char *out = gateway_output(&g);
+            CHECK(ended && WIFEXITED(st) && WEXITSTATUS(st) == 1, "start-up fails with exit 1 (%s)",
+                  !ended          ? "still running after 5 s"
+                  : WIFEXITED(st) ? h_fmt("exit %d", WEXITSTATUS(st))
+                                  : "killed by a signal");
+            CHECK(h_match(out, "cannot start thread 1 of [0-9]+") && strstr(out, "start-up failed") != NULL,
+                  "the log says which thread could not start: %.300s", out);
+            gateway_kill(&g);
+        }
+    }
 }
 
 static void test_health(void)
