@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "jwk.h"
 #include "jwks.h"
 #include "text.h"
 
@@ -71,7 +72,7 @@ static gw_auth_status_t check_jose_header(const char *seg, size_t len, jose_t *j
     if (!json_is_object(head))
         st = GW_AUTH_MALFORMED;
     else if (!json_is_string(alg) || /* RFC 7515: alg names are case-sensitive */
-             (strcmp(json_string_value(alg), "HS256") != 0 && !(gw_jwks_enabled() && gw_jwks_supports(json_string_value(alg)))))
+             (strcmp(json_string_value(alg), "HS256") != 0 && !(gw_jwks_enabled() && gw_jwk_supports(json_string_value(alg)))))
         st = GW_AUTH_BAD_ALGORITHM;
     else if (typ != NULL && (!json_is_string(typ) || strcasecmp(json_string_value(typ), "JWT") != 0))
         st = GW_AUTH_MALFORMED; /* libjwt refuses other types too, and would call it a bad signature */

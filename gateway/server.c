@@ -43,7 +43,7 @@ static SSL_CTX *ssl_ctx;
 static int listen_fds[2] = {-1, -1};
 static atomic_int stopping;
 static gw_thread_t *threads;
-static gw_metrics_t **metrics; /* each thread's, for /metrics */
+static gw_metrics_t **metrics;                                 /* each thread's, for /metrics */
 static pthread_mutex_t state_lock = PTHREAD_MUTEX_INITIALIZER; /* guards the three counters */
 static pthread_cond_t state_cond = PTHREAD_COND_INITIALIZER;
 static int threads_ready, threads_failed, threads_done; /* started serving, could not, finished */

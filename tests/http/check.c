@@ -31,13 +31,20 @@ char *h_keep(char *p)
     return p;
 }
 
+/* A malloc'd string of fmt and ap (out of memory: abort, a test has nothing better to do). */
+static char *vfmt(const char *fmt, va_list ap)
+{
+    char *s = NULL;
+    if (vasprintf(&s, fmt, ap) < 0)
+        abort();
+    return s;
+}
+
 char *h_fmt(const char *fmt, ...)
 {
     va_list ap;
-    char *s = NULL;
     va_start(ap, fmt);
-    if (vasprintf(&s, fmt, ap) < 0)
-        abort();
+    char *s = vfmt(fmt, ap);
     va_end(ap);
     return h_keep(s);
 }
@@ -94,10 +101,8 @@ const char *h_section_name(void)
 int h_check_at(int ok, const char *file, int line, const char *fmt, ...)
 {
     va_list ap;
-    char *msg = NULL;
     va_start(ap, fmt);
-    if (vasprintf(&msg, fmt, ap) < 0)
-        abort();
+    char *msg = vfmt(fmt, ap);
     va_end(ap);
     count++;
     failed += !ok;
