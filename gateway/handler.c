@@ -6,11 +6,12 @@
  * README documents ("Decisions"), each of which answers and stops the chain, or lets the
  * request go on; the order of the steps is the order of the answers. Nothing here knows a
  * business rule: what a route needs is a row in routes.c, and how a kind of route is served
- * is a row of `kinds` below.
+ * is a row of `kinds` below. A step that passes something more to the database (a request
+ * header, say) adds it to r->call, as the next parameter of the route's statement.
  *
  * Ownership: the request's context (request_t) is allocated once, in req->pool, and lives
  * as long as the request; h2o frees it. The database layer holds a pointer to it only while
- * the request lives (db.c's guard).
+ * the request lives (db_pool.c's guard).
  */
 #include "handler.h"
 
@@ -180,6 +181,7 @@ static const struct kind {
     [GW_ROUTE_METRICS] = {serve_metrics,  NULL,          1, 1},
 };
 // clang-format on
+_Static_assert(sizeof(kinds) / sizeof(kinds[0]) == GW_ROUTE_KINDS, "every kind of route (routes.h) has a row in kinds");
 
 static void on_db_reply(h2o_req_t *req, const gw_db_reply_t *reply, void *data)
 {
