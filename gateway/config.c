@@ -104,12 +104,14 @@ static const char *const log_levels[] = {"error", "warn", "info", "debug", NULL}
 // clang-format off
 /* The field of a row, checked against the type its loader writes (a compile error otherwise). */
 #define FIELD(f, T) _Generic(((gw_config_t *)0)->f, T: offsetof(gw_config_t, f))
+/* An enum field of any enum type: the loader stores an int, so its size must be an int's. */
+#define ENUM_FIELD(f) (offsetof(gw_config_t, f) + 0 * sizeof(char[sizeof(((gw_config_t *)0)->f) == sizeof(int) ? 1 : -1]))
 #define STRING(n, f, d)          .name = n, .type = GW_CONF_STRING, .offset = FIELD(f, const char *), .def = d
 #define INT(n, f, d, lo, hi)     .name = n, .type = GW_CONF_INT, .offset = FIELD(f, int), .def = d, .min = lo, .max = hi
 #define BOOL(n, f, d)            .name = n, .type = GW_CONF_BOOL, .offset = FIELD(f, int), .def = d
 #define SIZE(n, f, d, lo, hi)    .name = n, .type = GW_CONF_SIZE, .offset = FIELD(f, size_t), .def = d, .min = lo, .max = hi
 #define DURATION(n, f, d, lo, hi) .name = n, .type = GW_CONF_DURATION, .offset = FIELD(f, int64_t), .def = d, .min = lo, .max = hi
-#define ENUM(n, f, d, names)     .name = n, .type = GW_CONF_ENUM, .offset = FIELD(f, gw_log_level_t), .def = d, .choices = names
+#define ENUM(n, f, d, names)     .name = n, .type = GW_CONF_ENUM, .offset = ENUM_FIELD(f), .def = d, .choices = names
 
 const gw_config_var_t gw_config_vars[] = {
     {STRING  ("HOST",                 host,                 "127.0.0.1"),               .section = "Listeners", .help = "address both listeners bind"},
