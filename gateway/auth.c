@@ -11,55 +11,18 @@
 #include <jwt.h>
 #include <limits.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "jwk.h"
 #include "jwks.h"
+#include "text.h"
 
-#define TOKEN_MAX 8192                          /* bytes; a longer token is refused before any decoding */
+#define TOKEN_MAX GW_B64URL_MAX                 /* bytes; a longer token is refused before any decoding */
 #define B64_DECODED_MAX (TOKEN_MAX / 4 * 3 + 3) /* room for any segment of a token of TOKEN_MAX bytes */
 #define USER_ID_BYTES_MAX (sizeof(((gw_identity_t *)0)->user_id) - 1)
-
-static int is_b64url(unsigned char c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
-}
-
-/* Decodes unpadded base64url (len <= TOKEN_MAX, characters already checked) into out (B64_DECODED_MAX bytes)
- * with OpenSSL, after mapping it to the padded standard alphabet. Returns the decoded length, or -1. */
-static long b64url_decode(const char *in, size_t len, unsigned char *out)
-{
-    unsigned char buf[TOKEN_MAX + 3];
-    size_t i, padded = (len + 3) & ~(size_t)3;
-
-    if (len > TOKEN_MAX || len % 4 == 1)
-        return -1;
-    for (i = 0; i < len; i++)
-        buf[i] = in[i] == '-' ? '+' : in[i] == '_' ? '/' : (unsigned char)in[i];
-    for (; i < padded; i++)
-        buf[i] = '=';
-    if (EVP_DecodeBlock(out, buf, (int)padded) < 0)
-        return -1;
-    /* EVP_DecodeBlock counts the padding as output bytes; the true length follows from the input length */
-    return (long)(len / 4 * 3 + (len % 4 == 0 ? 0 : len % 4 - 1));
-}
-
-long gw_auth_b64url_decode(const char *in, size_t len, unsigned char *out, size_t cap)
-{
-    unsigned char buf[B64_DECODED_MAX];
-    long n;
-    if (len > TOKEN_MAX || cap < len / 4 * 3 + 3)
-        return -1;
-    for (size_t i = 0; i < len; i++)
-        if (!is_b64url((unsigned char)in[i]))
-            return -1;
-    if ((n = b64url_decode(in, len, buf)) >= 0)
-        memcpy(out, buf, (size_t)n);
-    return n;
-}
 
 /* Finds the token in "Bearer <token>" (scheme in any case, then one or more spaces). */
 static gw_auth_status_t split_bearer(const char *header, size_t len, const char **token, size_t *token_len)
@@ -98,7 +61,7 @@ static gw_auth_status_t check_jose_header(const char *seg, size_t len, jose_t *j
     unsigned char raw[B64_DECODED_MAX];
     json_t *head, *alg, *typ, *kid;
     gw_auth_status_t st = GW_AUTH_OK;
-    long n = b64url_decode(seg, len, raw);
+    long n = gw_text_b64url_decode(seg, len, raw, sizeof(raw));
 
     memset(jose, 0, sizeof(*jose));
     if (n <= 0 || (head = json_loadb((const char *)raw, (size_t)n, JSON_REJECT_DUPLICATES, NULL)) == NULL)
@@ -109,7 +72,7 @@ static gw_auth_status_t check_jose_header(const char *seg, size_t len, jose_t *j
     if (!json_is_object(head))
         st = GW_AUTH_MALFORMED;
     else if (!json_is_string(alg) || /* RFC 7515: alg names are case-sensitive */
-             (strcmp(json_string_value(alg), "HS256") != 0 && !(gw_jwks_enabled() && gw_jwks_supports(json_string_value(alg)))))
+             (strcmp(json_string_value(alg), "HS256") != 0 && !(gw_jwks_enabled() && gw_jwk_supports(json_string_value(alg)))))
         st = GW_AUTH_BAD_ALGORITHM;
     else if (typ != NULL && (!json_is_string(typ) || strcasecmp(json_string_value(typ), "JWT") != 0))
         st = GW_AUTH_MALFORMED; /* libjwt refuses other types too, and would call it a bad signature */
@@ -128,52 +91,10 @@ static gw_auth_status_t check_jose_header(const char *seg, size_t len, jose_t *j
     return st;
 }
 
-/* Returns the number of characters in s[0..len), or -1 when s is not valid UTF-8 (overlong forms and
- * surrogates included) or holds a control character (C0, DEL, C1; NUL among them). */
-static long text_length(const unsigned char *s, size_t len)
-{
-    size_t i = 0, j, k;
-    long count = 0;
-    uint32_t cp;
-
-    while (i < len) {
-        unsigned char c = s[i];
-        if (c < 0x80) {
-            cp = c;
-            k = 0;
-        } else if (c >= 0xC2 && c <= 0xDF) {
-            cp = c & 0x1F;
-            k = 1;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            cp = c & 0x0F;
-            k = 2;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            cp = c & 0x07;
-            k = 3;
-        } else {
-            return -1;
-        }
-        if (len - i - 1 < k)
-            return -1;
-        for (j = 1; j <= k; j++) {
-            if ((s[i + j] & 0xC0) != 0x80)
-                return -1;
-            cp = cp << 6 | (s[i + j] & 0x3F);
-        }
-        if ((k == 2 && cp < 0x800) || (k == 3 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF))
-            return -1;
-        if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F))
-            return -1;
-        i += k + 1;
-        count++;
-    }
-    return count;
-}
-
 /* A user id: a non-empty string of at most GW_USER_ID_MAX characters, no control characters. */
 static int valid_user_id(const char *s, size_t len)
 {
-    long chars = text_length((const unsigned char *)s, len);
+    long chars = gw_text_utf8_length(s, len, GW_UTF8_NO_CONTROLS); /* no control characters */
     return chars >= 1 && chars <= GW_USER_ID_MAX && len <= USER_ID_BYTES_MAX;
 }
 
@@ -269,39 +190,19 @@ static gw_auth_status_t check_claims(const gw_config_t *cfg, json_t *claims, int
     return GW_AUTH_OK;
 }
 
-/* Whether seg is the one canonical base64url spelling of the n bytes it decoded to: the
- * unused low bits of its last character must be zero, or a token would have several
- * spellings that all verify. Checked by encoding again, with OpenSSL. */
-static int canonical_b64url(const char *seg, size_t len, const unsigned char *raw, long n)
-{
-    unsigned char again[TOKEN_MAX + 4];
-    if (n < 0 || (size_t)n > B64_DECODED_MAX || (size_t)n / 3 * 4 + 4 > sizeof(again))
-        return 0;
-    int m = EVP_EncodeBlock(again, raw, (int)n);
-    while (m > 0 && again[m - 1] == '=')
-        m--;
-    if ((size_t)m != len)
-        return 0;
-    for (int i = 0; i < m; i++) {
-        unsigned char c = again[i] == '+' ? '-' : again[i] == '/' ? '_' : again[i];
-        if (c != (unsigned char)seg[i])
-            return 0;
-    }
-    return 1;
-}
-
 /* A key-pair token: the signature checked against the JWK Set (OpenSSL, in jwks.c), then the payload decoded
  * and its claims checked exactly as for HS256. */
 static gw_auth_status_t verify_keypair(const gw_config_t *cfg, const jose_t *jose, const char *tok, const char *dot1,
                                        const char *dot2, const char *end, int64_t now, gw_identity_t *out)
 {
     unsigned char sig[B64_DECODED_MAX], payload[B64_DECODED_MAX];
-    long sig_len = b64url_decode(dot2 + 1, (size_t)(end - dot2 - 1), sig);
-    long payload_len = b64url_decode(dot1 + 1, (size_t)(dot2 - dot1 - 1), payload);
+    long sig_len = gw_text_b64url_decode(dot2 + 1, (size_t)(end - dot2 - 1), sig, sizeof(sig));
+    long payload_len = gw_text_b64url_decode(dot1 + 1, (size_t)(dot2 - dot1 - 1), payload, sizeof(payload));
     json_t *claims;
     gw_auth_status_t st;
 
-    if (sig_len <= 0 || payload_len <= 0 || !canonical_b64url(dot2 + 1, (size_t)(end - dot2 - 1), sig, sig_len))
+    /* the one canonical spelling of the signature only, or a token would have several that all verify */
+    if (sig_len <= 0 || payload_len <= 0 || !gw_text_b64url_is_canonical(dot2 + 1, (size_t)(end - dot2 - 1), sig, (size_t)sig_len))
         return GW_AUTH_MALFORMED;
     switch (gw_jwks_verify(jose->alg, jose->has_kid ? jose->kid : NULL, (const unsigned char *)tok, (size_t)(dot2 - tok), sig,
                            (size_t)sig_len)) {
@@ -321,43 +222,32 @@ static gw_auth_status_t verify_keypair(const gw_config_t *cfg, const jose_t *jos
     return st;
 }
 
-/* Verifies an Authorization header value at time now; GW_AUTH_OK fills *out. Thread-safe, allocates nothing
- * that outlives the call. */
-gw_auth_status_t gw_auth_verify(const gw_config_t *cfg, const char *header, size_t header_len, int64_t now, gw_identity_t *out)
+/* header.payload.signature: base64url segments, the first two not empty (an empty signature is a
+ * bad signature, told after the header). This also keeps NULs and spaces away from libjwt. */
+static gw_auth_status_t split_token(const char *tok, size_t len, const char **dot1, const char **dot2)
+{
+    size_t a = gw_text_b64url_span(tok, len), b, c;
+    if (a == 0 || a == len || tok[a] != '.')
+        return GW_AUTH_MALFORMED;
+    b = a + 1 + gw_text_b64url_span(tok + a + 1, len - a - 1);
+    if (b == a + 1 || b == len || tok[b] != '.')
+        return GW_AUTH_MALFORMED;
+    c = b + 1 + gw_text_b64url_span(tok + b + 1, len - b - 1);
+    if (c != len)
+        return GW_AUTH_MALFORMED;
+    *dot1 = tok + a;
+    *dot2 = tok + b;
+    return GW_AUTH_OK;
+}
+
+/* An HS256 token: libjwt checks the signature with BETTER_AUTH_SECRET, then the claims are checked here. */
+static gw_auth_status_t verify_hs256(const gw_config_t *cfg, const char *tok, size_t tok_len, int64_t now, gw_identity_t *out)
 {
     char token[TOKEN_MAX + 1];
-    const char *tok = NULL, *dot1 = NULL, *dot2 = NULL;
-    size_t tok_len = 0, i;
     jwt_t *jwt = NULL;
     char *grants = NULL;
     json_t *claims = NULL;
     gw_auth_status_t st;
-    jose_t jose;
-
-    memset(out, 0, sizeof(*out));
-    if ((st = split_bearer(header, header_len, &tok, &tok_len)) != GW_AUTH_OK)
-        return st;
-    if (tok_len > TOKEN_MAX)
-        return GW_AUTH_MALFORMED;
-
-    /* header.payload.signature, base64url only: this also keeps NULs and spaces away from libjwt */
-    for (i = 0; i < tok_len; i++) {
-        if (tok[i] == '.') {
-            if (dot2 != NULL)
-                return GW_AUTH_MALFORMED;
-            *(dot1 == NULL ? &dot1 : &dot2) = tok + i;
-        } else if (!is_b64url((unsigned char)tok[i])) {
-            return GW_AUTH_MALFORMED;
-        }
-    }
-    if (dot2 == NULL || dot1 == tok || dot2 == dot1 + 1)
-        return GW_AUTH_MALFORMED;
-    if ((st = check_jose_header(tok, (size_t)(dot1 - tok), &jose)) != GW_AUTH_OK)
-        return st;
-    if (dot2 + 1 == tok + tok_len)
-        return GW_AUTH_BAD_SIGNATURE; /* no signature */
-    if (strcmp(jose.alg, "HS256") != 0)
-        return verify_keypair(cfg, &jose, tok, dot1, dot2, tok + tok_len, now, out);
 
     /* Never decode without the key: with key_len 0, libjwt 1.10 takes alg "none" as valid. */
     if (cfg->jwt_secret == NULL || cfg->jwt_secret_len == 0 || cfg->jwt_secret_len > INT_MAX)
@@ -383,7 +273,32 @@ done:
     json_decref(claims);
     free(grants); /* json_dumps' malloc'd string, handed over by libjwt */
     jwt_free(jwt);
-    if (st != GW_AUTH_OK)
+    return st;
+}
+
+/* Verifies an Authorization header value at time now; GW_AUTH_OK fills *out. Thread-safe, allocates nothing
+ * that outlives the call. */
+gw_auth_status_t gw_auth_verify(const gw_config_t *cfg, const char *header, size_t header_len, int64_t now, gw_identity_t *out)
+{
+    const char *tok = NULL, *dot1 = NULL, *dot2 = NULL;
+    size_t tok_len = 0;
+    gw_auth_status_t st;
+    jose_t jose;
+
+    memset(out, 0, sizeof(*out));
+    if ((st = split_bearer(header, header_len, &tok, &tok_len)) != GW_AUTH_OK)
+        return st;
+    if (tok_len > TOKEN_MAX)
+        return GW_AUTH_MALFORMED;
+    if ((st = split_token(tok, tok_len, &dot1, &dot2)) != GW_AUTH_OK)
+        return st;
+    if ((st = check_jose_header(tok, (size_t)(dot1 - tok), &jose)) != GW_AUTH_OK)
+        return st;
+    if (dot2 + 1 == tok + tok_len)
+        return GW_AUTH_BAD_SIGNATURE; /* no signature */
+    if (strcmp(jose.alg, "HS256") != 0)
+        return verify_keypair(cfg, &jose, tok, dot1, dot2, tok + tok_len, now, out);
+    if ((st = verify_hs256(cfg, tok, tok_len, now, out)) != GW_AUTH_OK)
         memset(out, 0, sizeof(*out));
     return st;
 }
@@ -420,14 +335,6 @@ static cached_t *thread_cache(void)
     return cache;
 }
 
-static uint64_t fnv1a(const char *p, size_t n)
-{
-    uint64_t h = 1469598103934665603u;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)p[i]) * 1099511628211u;
-    return h;
-}
-
 /* The time claims of a token that verified, to check again on each hit. */
 static int time_claims(const char *tok, size_t len, int64_t *exp, int64_t *not_before)
 {
@@ -436,7 +343,7 @@ static int time_claims(const char *tok, size_t len, int64_t *exp, int64_t *not_b
     long n;
     json_t *claims, *v;
 
-    if (dot2 == NULL || (n = b64url_decode(dot1 + 1, (size_t)(dot2 - dot1 - 1), raw)) <= 0 ||
+    if (dot2 == NULL || (n = gw_text_b64url_decode(dot1 + 1, (size_t)(dot2 - dot1 - 1), raw, sizeof(raw))) <= 0 ||
         (claims = json_loadb((const char *)raw, (size_t)n, 0, NULL)) == NULL)
         return -1;
     *exp = json_integer_value(json_object_get(claims, "exp"));
@@ -461,7 +368,7 @@ gw_auth_status_t gw_auth_verify_cached(const gw_config_t *cfg, const char *heade
     cached_t *slots = thread_cache();
     if (slots == NULL)
         return gw_auth_verify(cfg, header, header_len, now, out);
-    cached_t *c = &slots[fnv1a(tok, tok_len) % CACHE_SLOTS];
+    cached_t *c = &slots[gw_text_fnv1a(tok, tok_len) % CACHE_SLOTS];
     /* constant time: the slot may hold another user's token */
     if (c->len == tok_len && CRYPTO_memcmp(c->token, tok, tok_len) == 0 && now - c->stored_at < CACHE_AGE_MAX &&
         !is_past(c->exp, cfg->jwt_leeway, now) && !is_future(c->not_before, cfg->jwt_leeway, now)) {

@@ -45,10 +45,6 @@ gw_auth_status_t gw_auth_verify_cached(const gw_config_t *cfg, const char *heade
 /* A short static English reason for a status, for logs (never sent with the token). */
 const char *gw_auth_reason(gw_auth_status_t status);
 
-/* Decodes unpadded base64url (len <= 8192) into out (cap bytes, at least len / 4 * 3 + 3) with
- * OpenSSL. Returns the decoded length, or -1. */
-long gw_auth_b64url_decode(const char *in, size_t len, unsigned char *out, size_t cap);
-
 /* Signs an HS256 token with BETTER_AUTH_SECRET: sub = user_id, iat = issued_at,
  * exp = issued_at + JWT_TTL, plus iss / aud when JWT_ISSUER / JWT_AUDIENCE are set.
  * Returns a malloc'd NUL-terminated token the caller frees, or NULL on failure. */

@@ -1,4 +1,9 @@
-/* config.c: the environment -> one gw_config_t, or a message naming the variable that is wrong. */
+/* config.c: the environment -> one gw_config_t, or a message naming the variable that is wrong.
+ *
+ * Every variable is a row of gw_config_vars: adding one is a row here and a field in
+ * gw_config_t. Loading, --help, the tests' list of variables (tests/http) and the check that
+ * README.md, the Dockerfile, docker-compose.yml and openapi.json name the same variables
+ * (tests/unit/test_config_docs.c) all read this table. */
 #include "config.h"
 
 #include <errno.h>
@@ -9,23 +14,21 @@
 #include <strings.h>
 #include <unistd.h>
 
-#define KIB ((uint64_t)1024)
+#define KIB ((long long)1024)
 #define MIB (KIB * 1024)
-#define MAX_BODY_LIMIT (64 * MIB)
-#define JWT_TTL_DEFAULT (7 * 86400)
-#define JWT_TTL_LIMIT ((int64_t)3650 * 86400) /* ten years: keeps iat + ttl far from overflow */
+#define DAY 86400LL
 #define THREADS_LIMIT 256
 
 /* One loader run: where values come from and where the first error goes. */
-struct loader {
+struct gw_config_loader {
     const char *(*getenv_fn)(const char *name);
     char *err;
     size_t errlen;
 };
 
-static int fail(struct loader *ld, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(struct gw_config_loader *ld, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-static int fail(struct loader *ld, const char *fmt, ...)
+static int fail(struct gw_config_loader *ld, const char *fmt, ...)
 {
     if (ld->err != NULL && ld->errlen > 0) {
         va_list ap;
@@ -36,18 +39,120 @@ static int fail(struct loader *ld, const char *fmt, ...)
     return -1;
 }
 
-/* The value of an optional variable, NULL when unset or empty. */
-static const char *lookup(struct loader *ld, const char *name)
+/* ---- rules the table's rows cannot say alone ---- */
+
+/* GATEWAY_THREADS: by default, the number of online cores. */
+static int default_threads(const gw_config_var_t *var, const char *value, gw_config_t *cfg, struct gw_config_loader *ld)
 {
-    const char *v = ld->getenv_fn(name);
-    return v != NULL && v[0] != '\0' ? v : NULL;
+    (void)var, (void)ld;
+    if (value == NULL) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        cfg->threads = n < 1 ? 1 : n > THREADS_LIMIT ? THREADS_LIMIT : (int)n;
+    }
+    return 0;
 }
+
+/* TLS_CERT and TLS_KEY: both or neither; both readable now, not at the first handshake. */
+static int check_tls(const gw_config_var_t *var, const char *value, gw_config_t *cfg, struct gw_config_loader *ld)
+{
+    (void)var, (void)value;
+    if (cfg->tls_cert != NULL && cfg->tls_key == NULL)
+        return fail(ld, "TLS_KEY: must be set when TLS_CERT is set (set both or neither)");
+    if (cfg->tls_key != NULL && cfg->tls_cert == NULL)
+        return fail(ld, "TLS_CERT: must be set when TLS_KEY is set (set both or neither)");
+    if (cfg->tls_cert != NULL && access(cfg->tls_cert, R_OK) != 0)
+        return fail(ld, "TLS_CERT: cannot read '%s': %s", cfg->tls_cert, strerror(errno));
+    if (cfg->tls_key != NULL && access(cfg->tls_key, R_OK) != 0)
+        return fail(ld, "TLS_KEY: cannot read '%s': %s", cfg->tls_key, strerror(errno));
+    return 0;
+}
+
+/* RATE_LIMIT_BURST: by default, twice the rate. */
+static int default_burst(const gw_config_var_t *var, const char *value, gw_config_t *cfg, struct gw_config_loader *ld)
+{
+    (void)var, (void)ld;
+    if (value == NULL)
+        cfg->rate_limit_burst = cfg->rate_limit * 2;
+    return 0;
+}
+
+/* BETTER_AUTH_SECRET: required; libjwt takes the key length as an int. */
+static int check_secret(const gw_config_var_t *var, const char *value, gw_config_t *cfg, struct gw_config_loader *ld)
+{
+    (void)var;
+    if (value == NULL)
+        return fail(ld, "BETTER_AUTH_SECRET: required and must not be empty (the secret Better Auth signs HS256 tokens with)");
+    cfg->jwt_secret_len = strlen(value);
+    if (cfg->jwt_secret_len > INT_MAX)
+        return fail(ld, "BETTER_AUTH_SECRET: longer than %d bytes", INT_MAX);
+    return 0;
+}
+
+/* JWT_JWKS_URL: http or https only (libcurl would take file:// and more). */
+static int check_jwks_url(const gw_config_var_t *var, const char *value, gw_config_t *cfg, struct gw_config_loader *ld)
+{
+    (void)var, (void)cfg;
+    if (value != NULL && strncmp(value, "http://", 7) != 0 && strncmp(value, "https://", 8) != 0)
+        return fail(ld, "JWT_JWKS_URL: must be an http:// or https:// URL, got '%s'", value);
+    return 0;
+}
+
+static const char *const log_levels[] = {"error", "warn", "info", "debug", NULL};
+
+/* ---- the table ---- */
+
+// clang-format off
+/* The field of a row, checked against the type its loader writes (a compile error otherwise). */
+#define FIELD(f, T) _Generic(((gw_config_t *)0)->f, T: offsetof(gw_config_t, f))
+/* An enum field of any enum type: the loader stores an int, so its size must be an int's. */
+#define ENUM_FIELD(f) (offsetof(gw_config_t, f) + 0 * sizeof(char[sizeof(((gw_config_t *)0)->f) == sizeof(int) ? 1 : -1]))
+#define STRING(n, f, d)          .name = n, .type = GW_CONF_STRING, .offset = FIELD(f, const char *), .def = d
+#define INT(n, f, d, lo, hi)     .name = n, .type = GW_CONF_INT, .offset = FIELD(f, int), .def = d, .min = lo, .max = hi
+#define BOOL(n, f, d)            .name = n, .type = GW_CONF_BOOL, .offset = FIELD(f, int), .def = d
+#define SIZE(n, f, d, lo, hi)    .name = n, .type = GW_CONF_SIZE, .offset = FIELD(f, size_t), .def = d, .min = lo, .max = hi
+#define DURATION(n, f, d, lo, hi) .name = n, .type = GW_CONF_DURATION, .offset = FIELD(f, int64_t), .def = d, .min = lo, .max = hi
+#define ENUM(n, f, d, names)     .name = n, .type = GW_CONF_ENUM, .offset = ENUM_FIELD(f), .def = d, .choices = names
+
+const gw_config_var_t gw_config_vars[] = {
+    {STRING  ("HOST",                 host,                 "127.0.0.1"),               .section = "Listeners", .help = "address both listeners bind"},
+    {INT     ("PORT",                 port,                 "8080", 0, 65535),          .section = "Listeners", .help = "cleartext HTTP/1.1 and h2c port (0 picks a free port)"},
+    {INT     ("TLS_PORT",             tls_port,             "8443", 0, 65535),          .section = "Listeners", .help = "TLS port (h2 and http/1.1 by ALPN), used with TLS_CERT and TLS_KEY"},
+    {STRING  ("TLS_CERT",             tls_cert,             NULL),                      .section = "Listeners", .help = "PEM certificate chain; set together with TLS_KEY"},
+    {STRING  ("TLS_KEY",              tls_key,              NULL),                      .section = "Listeners", .help = "PEM private key; set together with TLS_CERT", .check = check_tls},
+    {INT     ("GATEWAY_THREADS",      threads,              NULL, 1, THREADS_LIMIT),    .section = "Listeners", .help = "event-loop threads, 1 to 256", .shown = "default: cores", .check = default_threads},
+    {STRING  ("DATABASE_URL",         database_url,         ""),                        .section = "Database",  .help = "libpq connection string or URI (empty: PG* variables decide)"},
+    {INT     ("DB_POOL_SIZE",         db_pool_size,         "2", 1, 64),                .section = "Database",  .help = "connections per thread, 1 to 64"},
+    {INT     ("DB_PIPELINE_DEPTH",    db_pipeline_depth,    "32", 1, 1024),             .section = "Database",  .help = "requests in flight per connection, 1 to 1024"},
+    {INT     ("DB_QUEUE_MAX",         db_queue_max,         "1024", 0, 1048576),        .section = "Database",  .help = "requests waiting per thread when all connections are busy"},
+    {INT     ("DB_STATEMENT_TIMEOUT", db_statement_timeout, "5000", 0, INT_MAX),        .section = "Database",  .help = "statement timeout in milliseconds (0 disables)"},
+    {BOOL    ("DB_PREPARED",          db_prepared,          "on"),                      .section = "Database",  .help = "prepared statements (off for transaction-mode poolers)"},
+    {SIZE    ("MAX_BODY",             max_body,             "65536", 1, 64 * MIB),      .section = "HTTP",      .help = "largest request body; bytes or suffix k/K/KiB, m/M/MiB, up to 64MiB", .shown = "default 64KiB"},
+    {STRING  ("CORS_ORIGINS",         cors_origins,         ""),                        .section = "HTTP",      .help = "comma-separated origins allowed by CORS; \"*\" allows any"},
+    {BOOL    ("ACCOUNTS",             accounts,             "on"),                      .section = "HTTP",      .help = "serve the /api/auth/ routes (register, login, logout, me)"},
+    {INT     ("SHUTDOWN_TIMEOUT",     shutdown_timeout,     "10", 0, 3600),             .section = "HTTP",      .help = "seconds in-flight requests get to finish on shutdown"},
+    {INT     ("RATE_LIMIT",           rate_limit,           "0", 0, 1000000),           .section = "HTTP",      .help = "requests per second per client address (all but /healthz); beyond: 429", .shown = "default 0 (off)"},
+    {INT     ("RATE_LIMIT_BURST",     rate_limit_burst,     NULL, 0, 2000000),          .section = "HTTP",      .help = "requests a client may send at once before the rate applies", .shown = "default 2x rate", .check = default_burst},
+    {INT     ("MAX_CONNECTIONS",      max_connections,      "2048", 1, 1000000),        .section = "HTTP",      .help = "client connections open at once, per process; beyond: closed at accept"},
+    {STRING  ("BETTER_AUTH_SECRET",   jwt_secret,           NULL),                      .section = "Tokens",    .help = "HS256 secret shared with Better Auth", .shown = "required", .check = check_secret},
+    {INT     ("JWT_LEEWAY",           jwt_leeway,           "60", 0, 3600),             .section = "Tokens",    .help = "clock skew allowed on exp, nbf and iat, 0 to 3600 seconds"},
+    {DURATION("JWT_TTL",              jwt_ttl,              "7d", 1, 3650 * DAY),       .section = "Tokens",    .help = "lifetime of issued tokens; seconds or suffix s, m, h, d"},
+    {STRING  ("JWT_ISSUER",           jwt_issuer,           NULL),                      .section = "Tokens",    .help = "when set, tokens must carry this iss (and issued ones do)"},
+    {STRING  ("JWT_AUDIENCE",         jwt_audience,         NULL),                      .section = "Tokens",    .help = "when set, tokens' aud must name it (and issued ones do)"},
+    {STRING  ("JWT_JWKS_FILE",        jwks_file,            NULL),                      .section = "Tokens",    .help = "JWK Set file: also accept EdDSA, ES256, RS256, PS256 tokens by kid"},
+    {STRING  ("JWT_JWKS_URL",         jwks_url,             NULL),                      .section = "Tokens",    .help = "JWK Set URL (Better Auth: <origin>/api/auth/jwks), fetched again\non an unknown kid, at most once a minute", .check = check_jwks_url},
+    {ENUM    ("LOG_LEVEL",            log_level,            "info", log_levels),        .section = "Logging",   .help = "error, warn, info or debug"},
+};
+// clang-format on
+
+const size_t gw_config_vars_count = sizeof(gw_config_vars) / sizeof(gw_config_vars[0]);
+
+/* ---- parsing a value by its type ---- */
 
 /* Parses a run of decimal digits (nothing else, not even a sign or a space) into *out.
  * Returns a pointer to the first non-digit, or NULL when there is no digit or the value exceeds limit. */
-static const char *parse_digits(const char *s, uint64_t limit, uint64_t *out)
+static const char *parse_digits(const char *s, unsigned long long limit, unsigned long long *out)
 {
-    uint64_t v = 0;
+    unsigned long long v = 0;
     const char *p = s;
 
     for (; *p >= '0' && *p <= '9'; p++) {
@@ -62,249 +167,170 @@ static const char *parse_digits(const char *s, uint64_t limit, uint64_t *out)
     return p;
 }
 
-static int load_int(struct loader *ld, const char *name, int def, int min, int max, int *out)
-{
-    const char *v = lookup(ld, name);
-    const char *end;
-    uint64_t n;
+typedef struct unit {
+    const char *suffix;
+    long long scale;
+} unit_t;
 
-    if (v == NULL) {
-        *out = def;
-        return 0;
-    }
-    end = parse_digits(v, (uint64_t)max, &n);
-    if (end == NULL || *end != '\0' || n < (uint64_t)min)
-        return fail(ld, "%s: must be an integer from %d to %d, got '%s'", name, min, max, v);
-    *out = (int)n;
-    return 0;
+static const unit_t size_units[] = {{"", 1}, {"k", KIB}, {"K", KIB}, {"KiB", KIB}, {"m", MIB}, {"M", MIB}, {"MiB", MIB}, {NULL, 0}};
+static const unit_t duration_units[] = {{"", 1}, {"s", 1}, {"m", 60}, {"h", 3600}, {"d", DAY}, {NULL, 0}};
+
+/* A number with an optional unit suffix, from min to max once scaled; returns 0 or -1. */
+static int parse_scaled(const char *v, const unit_t *units, long long min, long long max, long long *out)
+{
+    unsigned long long n;
+    const char *end = parse_digits(v, (unsigned long long)max, &n);
+    if (end == NULL)
+        return -1;
+    for (const unit_t *u = units; u->suffix != NULL; u++)
+        if (strcmp(end, u->suffix) == 0)
+            return n <= (unsigned long long)(max / u->scale) && n * (unsigned long long)u->scale >= (unsigned long long)min
+                       ? (*out = (long long)n * u->scale, 0)
+                       : -1;
+    return -1;
 }
 
-static int load_bool(struct loader *ld, const char *name, int def, int *out)
+static int parse_bool(const char *v, int *out)
 {
     static const char *const yes[] = {"on", "true", "1", "yes"};
     static const char *const no[] = {"off", "false", "0", "no"};
-    const char *v = lookup(ld, name);
-    size_t i;
-
-    if (v == NULL) {
-        *out = def;
-        return 0;
+    for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+        if (strcasecmp(v, yes[i]) == 0)
+            return *out = 1, 0;
+        if (strcasecmp(v, no[i]) == 0)
+            return *out = 0, 0;
     }
-    for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
-        if (strcasecmp(v, yes[i]) == 0) {
-            *out = 1;
-            return 0;
-        }
-        if (strcasecmp(v, no[i]) == 0) {
-            *out = 0;
-            return 0;
-        }
-    }
-    return fail(ld, "%s: must be on or off (or true/false, yes/no, 1/0), got '%s'", name, v);
+    return -1;
 }
 
-static void load_string(struct loader *ld, const char *name, const char *def, const char **out)
+/* The choices of an enum, "a, b, c or d", for its error message. */
+static const char *choices_text(const char *const *choices, char *buf, size_t cap)
 {
-    const char *v = lookup(ld, name);
-    *out = v != NULL ? v : def;
+    size_t n = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; choices[i] != NULL && n < cap; i++)
+        n += (size_t)snprintf(buf + n, cap - n, "%s%s", i == 0 ? "" : choices[i + 1] == NULL ? " or " : ", ", choices[i]);
+    return buf;
 }
 
-/* MAX_BODY: bytes, or a number with k, K, KiB (1024) or m, M, MiB (1024 * 1024). */
-static int load_size(struct loader *ld, const char *name, size_t def, size_t *out)
+/* Stores v, the variable's text, in its field; returns 0, or -1 after reporting the error. */
+static int parse_value(const gw_config_var_t *var, const char *v, gw_config_t *cfg, struct gw_config_loader *ld)
 {
-    static const struct {
-        const char *suffix;
-        uint64_t unit;
-    } units[] = {{"", 1}, {"k", KIB}, {"K", KIB}, {"KiB", KIB}, {"m", MIB}, {"M", MIB}, {"MiB", MIB}};
-    const char *v = lookup(ld, name);
+    void *field = (char *)cfg + var->offset;
+    unsigned long long n;
+    long long scaled;
     const char *end;
-    uint64_t n;
-    size_t i;
+    char buf[128];
 
-    if (v == NULL) {
-        *out = def;
+    switch (var->type) {
+    case GW_CONF_STRING:
+        *(const char **)field = v;
         return 0;
-    }
-    if ((end = parse_digits(v, MAX_BODY_LIMIT, &n)) != NULL) {
-        for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-            if (strcmp(end, units[i].suffix) == 0) {
-                if (n >= 1 && n <= MAX_BODY_LIMIT / units[i].unit) {
-                    *out = (size_t)(n * units[i].unit);
-                    return 0;
-                }
-                break;
-            }
-        }
-    }
-    return fail(ld, "%s: must be a size from 1 byte to 64MiB (bytes, or with suffix k, K, KiB, m, M, MiB), got '%s'", name, v);
-}
-
-/* JWT_TTL: seconds, or a number with s, m, h or d. */
-static int load_duration(struct loader *ld, const char *name, int64_t def, int64_t *out)
-{
-    static const struct {
-        const char *suffix;
-        uint64_t unit;
-    } units[] = {{"", 1}, {"s", 1}, {"m", 60}, {"h", 3600}, {"d", 86400}};
-    const char *v = lookup(ld, name);
-    const char *end;
-    uint64_t n;
-    size_t i;
-
-    if (v == NULL) {
-        *out = def;
+    case GW_CONF_INT:
+        if ((end = parse_digits(v, (unsigned long long)var->max, &n)) == NULL || *end != '\0' || n < (unsigned long long)var->min)
+            return fail(ld, "%s: must be an integer from %lld to %lld, got '%s'", var->name, var->min, var->max, v);
+        *(int *)field = (int)n;
         return 0;
+    case GW_CONF_BOOL:
+        if (parse_bool(v, (int *)field) != 0)
+            return fail(ld, "%s: must be on or off (or true/false, yes/no, 1/0), got '%s'", var->name, v);
+        return 0;
+    case GW_CONF_SIZE:
+        if (parse_scaled(v, size_units, var->min, var->max, &scaled) != 0)
+            return fail(ld, "%s: must be a size from 1 byte to %lldMiB (bytes, or with suffix k, K, KiB, m, M, MiB), got '%s'",
+                        var->name, var->max / MIB, v);
+        *(size_t *)field = (size_t)scaled;
+        return 0;
+    case GW_CONF_DURATION:
+        if (parse_scaled(v, duration_units, var->min, var->max, &scaled) != 0)
+            return fail(ld, "%s: must be a positive duration of at most %lldd (seconds, or with suffix s, m, h, d), got '%s'",
+                        var->name, var->max / DAY, v);
+        *(int64_t *)field = scaled;
+        return 0;
+    case GW_CONF_ENUM:
+        for (int i = 0; var->choices[i] != NULL; i++)
+            if (strcasecmp(v, var->choices[i]) == 0)
+                return *(int *)field = i, 0;
+        return fail(ld, "%s: must be %s, got '%s'", var->name, choices_text(var->choices, buf, sizeof(buf)), v);
     }
-    if ((end = parse_digits(v, (uint64_t)JWT_TTL_LIMIT, &n)) != NULL) {
-        for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-            if (strcmp(end, units[i].suffix) == 0) {
-                if (n >= 1 && n <= (uint64_t)JWT_TTL_LIMIT / units[i].unit) {
-                    *out = (int64_t)(n * units[i].unit);
-                    return 0;
-                }
-                break;
-            }
-        }
-    }
-    return fail(ld, "%s: must be a positive duration of at most 3650d (seconds, or with suffix s, m, h, d), got '%s'", name, v);
+    return fail(ld, "%s: unknown type", var->name);
 }
 
-/* A PEM file given by TLS_CERT or TLS_KEY must exist and be readable now, not at the first handshake. */
-static int check_readable(struct loader *ld, const char *name, const char *path)
-{
-    if (access(path, R_OK) != 0)
-        return fail(ld, "%s: cannot read '%s': %s", name, path, strerror(errno));
-    return 0;
-}
-
-static int default_threads(void)
-{
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    if (n < 1)
-        return 1;
-    return n > THREADS_LIMIT ? THREADS_LIMIT : (int)n;
-}
-
-/* Reads every variable of config.h through getenv_fn; returns 0, or -1 with err naming the variable. */
+/* Reads every variable of the table through getenv_fn; returns 0, or -1 with err naming the variable. */
 int gw_config_load(gw_config_t *cfg, const char *(*getenv_fn)(const char *name), char *err, size_t errlen)
 {
-    struct loader ld = {getenv_fn, err, errlen};
-    const char *level;
-    int leeway;
+    struct gw_config_loader ld = {getenv_fn, err, errlen};
 
     memset(cfg, 0, sizeof(*cfg));
     if (err != NULL && errlen > 0)
         err[0] = '\0';
-
-    load_string(&ld, "HOST", "127.0.0.1", &cfg->host);
-    if (load_int(&ld, "PORT", 8080, 0, 65535, &cfg->port) != 0 || load_int(&ld, "TLS_PORT", 8443, 0, 65535, &cfg->tls_port) != 0 ||
-        load_int(&ld, "GATEWAY_THREADS", default_threads(), 1, THREADS_LIMIT, &cfg->threads) != 0)
-        return -1;
-    cfg->tls_cert = lookup(&ld, "TLS_CERT");
-    cfg->tls_key = lookup(&ld, "TLS_KEY");
-    if (cfg->tls_cert != NULL && cfg->tls_key == NULL)
-        return fail(&ld, "TLS_KEY: must be set when TLS_CERT is set (set both or neither)");
-    if (cfg->tls_key != NULL && cfg->tls_cert == NULL)
-        return fail(&ld, "TLS_CERT: must be set when TLS_KEY is set (set both or neither)");
-    if (cfg->tls_cert != NULL &&
-        (check_readable(&ld, "TLS_CERT", cfg->tls_cert) != 0 || check_readable(&ld, "TLS_KEY", cfg->tls_key) != 0))
-        return -1;
-
-    load_string(&ld, "DATABASE_URL", "", &cfg->database_url);
-    if (load_int(&ld, "DB_POOL_SIZE", 2, 1, 64, &cfg->db_pool_size) != 0 ||
-        load_int(&ld, "DB_PIPELINE_DEPTH", 32, 1, 1024, &cfg->db_pipeline_depth) != 0 ||
-        load_int(&ld, "DB_QUEUE_MAX", 1024, 0, 1048576, &cfg->db_queue_max) != 0 ||
-        load_int(&ld, "DB_STATEMENT_TIMEOUT", 5000, 0, INT_MAX, &cfg->db_statement_timeout) != 0 ||
-        load_bool(&ld, "DB_PREPARED", 1, &cfg->db_prepared) != 0)
-        return -1;
-
-    if (load_size(&ld, "MAX_BODY", 64 * KIB, &cfg->max_body) != 0)
-        return -1;
-    load_string(&ld, "CORS_ORIGINS", "", &cfg->cors_origins);
-    if (load_bool(&ld, "ACCOUNTS", 1, &cfg->accounts) != 0 ||
-        load_int(&ld, "SHUTDOWN_TIMEOUT", 10, 0, 3600, &cfg->shutdown_timeout) != 0 ||
-        load_int(&ld, "RATE_LIMIT", 0, 0, 1000000, &cfg->rate_limit) != 0 ||
-        load_int(&ld, "RATE_LIMIT_BURST", cfg->rate_limit * 2, 0, 2000000, &cfg->rate_limit_burst) != 0 ||
-        load_int(&ld, "MAX_CONNECTIONS", 2048, 1, 1000000, &cfg->max_connections) != 0)
-        return -1;
-
-    cfg->jwt_secret = lookup(&ld, "BETTER_AUTH_SECRET");
-    if (cfg->jwt_secret == NULL)
-        return fail(&ld, "BETTER_AUTH_SECRET: required and must not be empty (the secret Better Auth signs HS256 tokens with)");
-    cfg->jwt_secret_len = strlen(cfg->jwt_secret);
-    if (cfg->jwt_secret_len > INT_MAX) /* libjwt takes the key length as an int */
-        return fail(&ld, "BETTER_AUTH_SECRET: longer than %d bytes", INT_MAX);
-    if (load_int(&ld, "JWT_LEEWAY", 60, 0, 3600, &leeway) != 0 ||
-        load_duration(&ld, "JWT_TTL", JWT_TTL_DEFAULT, &cfg->jwt_ttl) != 0)
-        return -1;
-    cfg->jwt_leeway = leeway;
-    cfg->jwt_issuer = lookup(&ld, "JWT_ISSUER");
-    cfg->jwt_audience = lookup(&ld, "JWT_AUDIENCE");
-    cfg->jwks_file = lookup(&ld, "JWT_JWKS_FILE");
-    cfg->jwks_url = lookup(&ld, "JWT_JWKS_URL");
-    if (cfg->jwks_url != NULL && strncmp(cfg->jwks_url, "http://", 7) != 0 && strncmp(cfg->jwks_url, "https://", 8) != 0)
-        return fail(&ld, "JWT_JWKS_URL: must be an http:// or https:// URL, got '%s'", cfg->jwks_url);
-
-    cfg->log_level = GW_LOG_INFO;
-    if ((level = lookup(&ld, "LOG_LEVEL")) != NULL) {
-        static const char *const names[] = {"error", "warn", "info", "debug"};
-        size_t i;
-        for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-            if (strcasecmp(level, names[i]) == 0)
-                break;
-        if (i == sizeof(names) / sizeof(names[0]))
-            return fail(&ld, "LOG_LEVEL: must be error, warn, info or debug, got '%s'", level);
-        cfg->log_level = (gw_log_level_t)i;
+    for (size_t i = 0; i < gw_config_vars_count; i++) {
+        const gw_config_var_t *var = &gw_config_vars[i];
+        const char *value = getenv_fn(var->name);
+        if (value != NULL && value[0] == '\0')
+            value = NULL; /* empty is unset */
+        if (value != NULL || var->def != NULL) {
+            if (parse_value(var, value != NULL ? value : var->def, cfg, &ld) != 0)
+                return -1;
+        }
+        if (var->check != NULL && var->check(var, value, cfg, &ld) != 0)
+            return -1;
     }
     return 0;
 }
 
-/* The --help text: static, never freed. */
+/* ---- --help ---- */
+
+static size_t append(char *buf, size_t n, size_t cap, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static size_t append(char *buf, size_t n, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int w = n < cap ? vsnprintf(buf + n, cap - n, fmt, ap) : 0;
+    va_end(ap);
+    return n + (w > 0 ? (size_t)w : 0);
+}
+
+/* One variable's lines: name, default, help (its later lines under the first). */
+static size_t help_lines(const gw_config_var_t *var, char *buf, size_t n, size_t cap)
+{
+    char shown[64];
+    if (var->shown != NULL)
+        snprintf(shown, sizeof(shown), "%s", var->shown);
+    else
+        snprintf(shown, sizeof(shown), "default %s", var->def == NULL ? "unset" : var->def[0] == '\0' ? "\"\"" : var->def);
+    n = append(buf, n, cap, "  %-21s %-18s ", var->name, shown);
+    for (const char *line = var->help; line != NULL;) {
+        const char *nl = strchr(line, '\n');
+        int len = nl != NULL ? (int)(nl - line) : (int)strlen(line);
+        n = append(buf, n, cap, "%.*s\n", len, line);
+        line = nl != NULL ? nl + 1 : NULL;
+        if (line != NULL)
+            n = append(buf, n, cap, "%43s", "");
+    }
+    return n;
+}
+
 const char *gw_config_help(void)
 {
-    return "Usage: todo-gateway [--help] [--version]\n"
-           "\n"
-           "An HTTP/1.1 and HTTP/2 gateway for the todo API: it checks bearer tokens and hands each request\n"
-           "to PostgreSQL as one pipelined transaction. Configured only through the environment;\n"
-           "an empty variable counts as unset.\n"
-           "\n"
-           "Listeners:\n"
-           "  HOST                  default 127.0.0.1  address both listeners bind\n"
-           "  PORT                  default 8080       cleartext HTTP/1.1 and h2c port (0 picks a free port)\n"
-           "  TLS_PORT              default 8443       TLS port (h2 and http/1.1 by ALPN), used with TLS_CERT and TLS_KEY\n"
-           "  TLS_CERT              default unset      PEM certificate chain; set together with TLS_KEY\n"
-           "  TLS_KEY               default unset      PEM private key; set together with TLS_CERT\n"
-           "  GATEWAY_THREADS       default: cores     event-loop threads, 1 to 256\n"
-           "\n"
-           "Database:\n"
-           "  DATABASE_URL          default \"\"         libpq connection string or URI (empty: PG* variables decide)\n"
-           "  DB_POOL_SIZE          default 2          connections per thread, 1 to 64\n"
-           "  DB_PIPELINE_DEPTH     default 32         requests in flight per connection, 1 to 1024\n"
-           "  DB_QUEUE_MAX          default 1024       requests waiting per thread when all connections are busy\n"
-           "  DB_STATEMENT_TIMEOUT  default 5000       statement timeout in milliseconds (0 disables)\n"
-           "  DB_PREPARED           default on         prepared statements (off for transaction-mode poolers)\n"
-           "\n"
-           "HTTP:\n"
-           "  MAX_BODY              default 64KiB      largest request body; bytes or suffix k/K/KiB, m/M/MiB, up to 64MiB\n"
-           "  CORS_ORIGINS          default \"\"         comma-separated origins allowed by CORS; \"*\" allows any\n"
-           "  ACCOUNTS              default on         serve the /api/auth/ routes (register, login, logout, me)\n"
-           "  SHUTDOWN_TIMEOUT      default 10         seconds in-flight requests get to finish on shutdown\n"
-           "  RATE_LIMIT            default 0 (off)    requests per second per client address (all but /healthz); beyond: 429\n"
-           "  RATE_LIMIT_BURST      default 2x rate    requests a client may send at once before the rate applies\n"
-           "  MAX_CONNECTIONS       default 2048       client connections open at once, per process; beyond: closed at accept\n"
-           "\n"
-           "Tokens:\n"
-           "  BETTER_AUTH_SECRET    required           HS256 secret shared with Better Auth\n"
-           "  JWT_LEEWAY            default 60         clock skew allowed on exp, nbf and iat, 0 to 3600 seconds\n"
-           "  JWT_TTL               default 7d         lifetime of issued tokens; seconds or suffix s, m, h, d\n"
-           "  JWT_ISSUER            default unset      when set, tokens must carry this iss (and issued ones do)\n"
-           "  JWT_AUDIENCE          default unset      when set, tokens' aud must name it (and issued ones do)\n"
-           "  JWT_JWKS_FILE         default unset      JWK Set file: also accept EdDSA, ES256, RS256, PS256 tokens by kid\n"
-           "  JWT_JWKS_URL          default unset      JWK Set URL (Better Auth: <origin>/api/auth/jwks), fetched again\n"
-           "                                           on an unknown kid, at most once a minute\n"
-           "\n"
-           "Logging:\n"
-           "  LOG_LEVEL             default info       error, warn, info or debug\n"
-           "\n"
-           "On/off values also accept true/false, yes/no and 1/0.\n";
+    static char buf[8192];
+    size_t n = 0, cap = sizeof(buf);
+
+    if (buf[0] != '\0')
+        return buf;
+    n = append(buf, n, cap,
+               "Usage: todo-gateway [--help] [--version]\n"
+               "\n"
+               "An HTTP/1.1 and HTTP/2 gateway for the todo API: it checks bearer tokens and hands each request\n"
+               "to PostgreSQL as one pipelined transaction. Configured only through the environment;\n"
+               "an empty variable counts as unset.\n");
+    for (size_t i = 0; i < gw_config_vars_count; i++) {
+        const gw_config_var_t *var = &gw_config_vars[i];
+        if (i == 0 || strcmp(var->section, gw_config_vars[i - 1].section) != 0)
+            n = append(buf, n, cap, "\n%s:\n", var->section);
+        n = help_lines(var, buf, n, cap);
+    }
+    append(buf, n, cap, "\nOn/off values also accept true/false, yes/no and 1/0.\n");
+    return buf;
 }

@@ -1,21 +1,16 @@
 /*
- * db.c: PostgreSQL through libpq, asynchronously, inside the h2o event loop.
+ * db.c: one connection to PostgreSQL through libpq, asynchronously, inside the h2o event
+ * loop; the only file that includes libpq. db_pool.c holds the calls and the queue.
  *
- * Each thread has DB_POOL_SIZE connections in pipeline mode. A request is one Sync group:
- * api.begin_request (sets app.user_id for this transaction, checks revocation) then the
- * route's statement, then Sync: one round trip, one implicit transaction, and nothing set
- * by one group is seen by the next. Several groups are in flight on one connection at
- * once (at most DB_PIPELINE_DEPTH); results come back in order, so each connection keeps
- * a FIFO of the calls it has sent. When every connection is full, calls wait in a bounded
- * FIFO (DB_QUEUE_MAX) for at most the statement timeout.
- *
- * Ownership: a call is malloc'd here and freed here, when its Sync arrives (or its
- * connection dies, or it times out waiting). The request may go away first: a guard
- * allocated in req->pool points at the call, and the pool's disposal of the guard clears
- * call->req, so the reply is dropped instead of touching a dead request. Every PGresult is
- * cleared before control leaves this file; what the caller needs is copied into req->pool.
+ * A connection is in pipeline mode. A request is one Sync group: api.begin_request (sets
+ * app.user_id for this transaction, checks revocation) then the route's statement, then
+ * Sync: one round trip, one implicit transaction, and nothing set by one group is seen by
+ * the next. Several groups are in flight on one connection at once (at most
+ * DB_PIPELINE_DEPTH); results come back in order, so each connection keeps a FIFO of the
+ * calls it has sent. Every PGresult is cleared before control leaves this file; what the
+ * caller needs is copied into req->pool.
  */
-#include "db.h"
+#include "db_internal.h"
 
 #include <errno.h>
 #include <libpq-fe.h>
@@ -27,168 +22,12 @@
 
 #include "log.h"
 
-#define STMT_NAME_MAX 16
 #define RESULT_COLS 3
-static const int backoff_ms[] = {100, 200, 400, 800, 1600, 3200, 5000};
-#define BACKOFF_STEPS (sizeof(backoff_ms) / sizeof(backoff_ms[0]))
-
-typedef struct conn conn_t;
-
-typedef struct call {
-    struct call *next;
-    h2o_req_t *req;      /* NULL once the request is gone */
-    struct call **guard; /* in req->pool; points back here while both live */
-    gw_db_cb cb;
-    void *data;
-    int is_init;    /* the connection's own set-up group, no request */
-    int nstmts;     /* statements in the group; the last one's row is the reply */
-    int stmts_done; /* statements whose results have ended */
-    int retried;    /* 40001/40P01 are retried once */
-    gw_db_call_t spec;
-    gw_db_reply_t reply;
-    h2o_timeout_entry_t wait_timer; /* linked while the call waits in the queue */
-    gw_db_t *db;
-} call_t;
-
-enum conn_state { CONN_DOWN, CONN_CONNECTING, CONN_INITIALIZING, CONN_READY };
-
-struct conn {
-    gw_db_t *db;
-    PGconn *pg;
-    h2o_socket_t *sock;
-    ino_t sock_ino; /* identifies the socket libpq uses, to notice when it opens another */
-    enum conn_state state;
-    call_t *head, *tail; /* sent, awaiting their Sync, oldest first */
-    size_t inflight;
-    int write_pending;
-    unsigned fails;
-    h2o_timeout_entry_t retry_timer;   /* linked while waiting to reconnect */
-    h2o_timeout_entry_t connect_timer; /* linked while connecting: libpq's connect_timeout is for blocking connects */
-};
-
-struct gw_db {
-    h2o_loop_t *loop;
-    const gw_config_t *cfg;
-    conn_t *conns;
-    size_t nconns;
-    call_t *wait_head, *wait_tail;
-    size_t waiting;
-    h2o_timeout_t wait_timeout;
-    h2o_timeout_t backoff[BACKOFF_STEPS];
-    h2o_timeout_t connect_timeout;
-    h2o_timeout_t zero_timeout;
-    h2o_timeout_entry_t dispatch_timer; /* linked while submitted calls wait for this loop turn's end */
-    char timeout_text[16];
-};
 
 static void conn_connect(conn_t *c);
 static void conn_fail(conn_t *c, const char *why);
-static void dispatch(gw_db_t *db);
 static void on_socket_event(h2o_socket_t *sock, const char *err);
 static void on_socket_writable(h2o_socket_t *sock, const char *err);
-
-/* ---- the SQLSTATE -> HTTP mapping ---- */
-
-int gw_db_status_for_sqlstate(const char *s)
-{
-    if (s == NULL || strlen(s) != 5)
-        return 500;
-    if (s[0] == 'P' && s[1] == 'T') {
-        int status = (s[2] - '0') * 100 + (s[3] - '0') * 10 + (s[4] - '0');
-        if (s[2] >= '1' && s[2] <= '5' && s[3] >= '0' && s[3] <= '9' && s[4] >= '0' && s[4] <= '9')
-            return status;
-        return 500;
-    }
-    static const struct {
-        const char *prefix;
-        int status;
-    } map[] = {
-        {"23505", 409}, /* unique_violation */
-        {"23514", 422}, /* check_violation: the title/description rules */
-        {"23502", 422}, /* not_null_violation */
-        {"42501", 403}, /* insufficient_privilege, row-level security */
-        {"57014", 504}, /* query_canceled: statement_timeout */
-        {"40001", 503}, /* serialization_failure, after one retry */
-        {"40P01", 503}, /* deadlock_detected, after one retry */
-        {"08", 503},    /* connection exceptions */
-        {"53", 503},    /* insufficient resources (too many connections, ...) */
-        {"57P", 503},   /* admin/crash shutdown, cannot connect now */
-    };
-    for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-        if (strncmp(s, map[i].prefix, strlen(map[i].prefix)) == 0)
-            return map[i].status;
-    return 500;
-}
-
-/* ---- calls ---- */
-
-static void on_guard_dispose(void *p)
-{
-    call_t **guard = p;
-    if (*guard != NULL)
-        (*guard)->req = NULL;
-}
-
-static void wait_unlink(call_t *call)
-{
-    if (h2o_timeout_is_linked(&call->wait_timer))
-        h2o_timeout_unlink(&call->wait_timer);
-}
-
-/* Frees a call without a reply (shutting down); the request, if any, forgets it. */
-static void call_drop(call_t *call)
-{
-    wait_unlink(call);
-    if (call->req != NULL)
-        *call->guard = NULL;
-    free(call);
-}
-
-/* Hands the reply to the request, if it is still there, and frees the call. */
-static void call_finish(call_t *call)
-{
-    wait_unlink(call);
-    if (call->req != NULL) {
-        *call->guard = NULL;
-        call->cb(call->req, &call->reply, call->data);
-    }
-    free(call);
-}
-
-static void call_fail(call_t *call, int status, const char *message)
-{
-    call->reply.status = status;
-    call->reply.sqlstate[0] = '\0';
-    call->reply.body = h2o_iovec_init(NULL, 0);
-    call->reply.message = message;
-    call_finish(call);
-}
-
-static void on_wait_timeout(h2o_timeout_entry_t *entry);
-
-/* Queues a call at the back of the wait FIFO, for at most the wait timeout. */
-static void wait_push(gw_db_t *db, call_t *call)
-{
-    call->next = NULL;
-    if (db->wait_tail)
-        db->wait_tail->next = call;
-    else
-        db->wait_head = call;
-    db->wait_tail = call;
-    db->waiting++;
-    call->wait_timer.cb = on_wait_timeout;
-    h2o_timeout_link(db->loop, &db->wait_timeout, &call->wait_timer);
-}
-
-static const char *stmt_sql(size_t stmt)
-{
-    return stmt == 0 ? gw_routes_begin_sql : gw_routes[stmt - 1].sql;
-}
-
-static void stmt_name(char *buf, size_t stmt)
-{
-    snprintf(buf, STMT_NAME_MAX, "gw%zu", stmt);
-}
 
 /* ---- sending ---- */
 
@@ -203,14 +42,12 @@ static void conn_flush(conn_t *c)
     }
 }
 
-static int send_stmt(conn_t *c, size_t stmt, int nparams, const char *const *params)
+/* Sends a route's statement: by the name it was prepared under (the route's), or as text. */
+static int send_stmt(conn_t *c, const gw_route_t *stmt, int nparams, const char *const *params)
 {
-    if (c->db->cfg->db_prepared) {
-        char name[STMT_NAME_MAX];
-        stmt_name(name, stmt);
-        return PQsendQueryPrepared(c->pg, name, nparams, params, NULL, NULL, 0);
-    }
-    return PQsendQueryParams(c->pg, stmt_sql(stmt), nparams, NULL, params, NULL, NULL, 0);
+    if (c->db->cfg->db_prepared)
+        return PQsendQueryPrepared(c->pg, stmt->name, nparams, params, NULL, NULL, 0);
+    return PQsendQueryParams(c->pg, stmt->sql, nparams, NULL, params, NULL, NULL, 0);
 }
 
 static void conn_push(conn_t *c, call_t *call)
@@ -224,19 +61,17 @@ static void conn_push(conn_t *c, call_t *call)
     c->inflight++;
 }
 
-/* Sends one call as one Sync group. Returns 0, or -1 when the connection broke (it has
- * then been failed, and the call with it). */
-static int conn_send(conn_t *c, call_t *call)
+int db_conn_send(conn_t *c, call_t *call)
 {
     int ok = 1;
     call->nstmts = 1;
     call->stmts_done = 0;
     if (call->spec.user_id != NULL) {
         const char *begin[2] = {call->spec.user_id, call->spec.issued_at};
-        ok = send_stmt(c, 0, 2, begin);
+        ok = send_stmt(c, &gw_routes_begin, 2, begin);
         call->nstmts = 2;
     }
-    ok = ok && send_stmt(c, call->spec.stmt, call->spec.nparams, call->spec.params);
+    ok = ok && send_stmt(c, call->spec.route, call->spec.nparams, call->spec.params);
     ok = ok && PQpipelineSync(c->pg);
     conn_push(c, call);
     if (!ok) {
@@ -255,18 +90,20 @@ static void conn_initialize(conn_t *c)
     const char *timeout[1] = {db->timeout_text};
     int ok;
 
+    if (init == NULL) {
+        conn_fail(c, "out of memory");
+        return;
+    }
     init->is_init = 1;
     init->db = db;
     ok = PQenterPipelineMode(c->pg);
     ok = ok && PQsendQueryParams(c->pg, "select set_config('statement_timeout', $1, false)", 1, NULL, timeout, NULL, NULL, 0);
     init->nstmts = 1;
     for (size_t i = 0; ok && db->cfg->db_prepared && i <= gw_routes_count; i++) {
-        char name[STMT_NAME_MAX];
-        const char *sql = stmt_sql(i);
-        if (sql == NULL)
+        const gw_route_t *stmt = i == 0 ? &gw_routes_begin : &gw_routes[i - 1];
+        if (stmt->sql == NULL)
             continue;
-        stmt_name(name, i);
-        ok = PQsendPrepare(c->pg, name, sql, 0, NULL);
+        ok = PQsendPrepare(c->pg, stmt->name, stmt->sql, 0, NULL); /* named after its route */
         init->nstmts++;
     }
     ok = ok && PQpipelineSync(c->pg);
@@ -344,13 +181,19 @@ static void sync_done(conn_t *c)
         return;
     }
     if (call->reply.status == 503 && call->reply.sqlstate[0] == '4' && !call->retried && call->req != NULL) {
-        /* serialization failure or deadlock: the transaction rolled back; once more. */
+        /* Class 40, transaction rollback: the only SQLSTATEs of class 4 the mapping turns into 503
+         * are 40001 (serialization_failure) and 40P01 (deadlock_detected). The whole Sync group
+         * was one transaction and PostgreSQL rolled all of it back, so nothing was written and
+         * sending it again is safe; the conflict was with another transaction that has usually
+         * finished by now, so a second try mostly succeeds. Once only: a second failure means
+         * real contention, which more retries would feed; the client gets 503 and Retry-After.
+         * (A lost connection is never retried: whether the group committed is unknown.) */
         call->retried = 1;
         memset(&call->reply, 0, sizeof(call->reply));
-        wait_push(db, call);
+        db_wait_push(db, call);
         return;
     }
-    call_finish(call);
+    db_call_finish(call);
 }
 
 static void conn_read_results(conn_t *c)
@@ -448,7 +291,7 @@ static void on_socket_io(conn_t *c, const char *err)
         if (c->state >= CONN_INITIALIZING)
             conn_flush(c);
     }
-    dispatch(db);
+    db_dispatch(db);
 }
 
 /* Readable (h2o keeps calling this while the socket is registered for reading). */
@@ -478,14 +321,14 @@ static void on_retry(h2o_timeout_entry_t *entry)
 {
     conn_t *c = H2O_STRUCT_FROM_MEMBER(conn_t, retry_timer, entry);
     conn_connect(c);
-    dispatch(c->db);
+    db_dispatch(c->db);
 }
 
 static void on_connect_timeout(h2o_timeout_entry_t *entry)
 {
     conn_t *c = H2O_STRUCT_FROM_MEMBER(conn_t, connect_timer, entry);
     conn_fail(c, "timed out connecting");
-    dispatch(c->db);
+    db_dispatch(c->db);
 }
 
 static void conn_connect(conn_t *c)
@@ -541,7 +384,7 @@ static void conn_fail(conn_t *c, const char *why)
         if (call->is_init)
             free(call);
         else
-            call_fail(call, 503, "database connection lost");
+            db_call_fail(call, 503, "database connection lost");
     }
     if (was_up && c->fails == 0) {
         /* a healthy connection was lost (server restart, idle kill): try again at once */
@@ -549,211 +392,32 @@ static void conn_fail(conn_t *c, const char *why)
         conn_connect(c);
         return;
     }
-    size_t step = c->fails < BACKOFF_STEPS ? c->fails : BACKOFF_STEPS - 1;
+    size_t step = c->fails < DB_BACKOFF_STEPS ? c->fails : DB_BACKOFF_STEPS - 1;
     c->fails++;
     h2o_timeout_link(db->loop, &db->backoff[step], &c->retry_timer);
 }
 
-/* ---- the wait queue ---- */
+/* ---- starting and closing ---- */
 
-static int any_connection_alive(const gw_db_t *db)
+void db_conn_start(gw_db_t *db, conn_t *c)
 {
-    for (size_t i = 0; i < db->nconns; i++)
-        if (db->conns[i].state != CONN_DOWN)
-            return 1;
-    return 0;
+    c->db = db;
+    c->state = CONN_DOWN;
+    c->retry_timer.cb = on_retry;
+    c->connect_timer.cb = on_connect_timeout;
+    conn_connect(c);
 }
 
-static conn_t *least_busy(gw_db_t *db)
+void db_conn_close(conn_t *c)
 {
-    conn_t *best = NULL;
-    for (size_t i = 0; i < db->nconns; i++) {
-        conn_t *c = db->conns + i;
-        if (c->state == CONN_READY && c->inflight < (size_t)db->cfg->db_pipeline_depth &&
-            (best == NULL || c->inflight < best->inflight))
-            best = c;
-    }
-    return best;
-}
-
-static call_t *wait_pop(gw_db_t *db)
-{
-    call_t *call = db->wait_head;
-    db->wait_head = call->next;
-    if (db->wait_head == NULL)
-        db->wait_tail = NULL;
-    db->waiting--;
-    wait_unlink(call);
-    return call;
-}
-
-/* Sends waiting calls while a connection has room; with no connection alive, fails them. */
-static void dispatch(gw_db_t *db)
-{
-    while (db->wait_head != NULL) {
-        if (db->wait_head->req == NULL) {
-            call_drop(wait_pop(db)); /* its client is gone: nothing to send */
-            continue;
-        }
-        if (!any_connection_alive(db)) {
-            call_fail(wait_pop(db), 503, "database unavailable");
-            continue;
-        }
-        conn_t *c = least_busy(db);
-        if (c == NULL)
-            return;
-        conn_send(c, wait_pop(db));
-    }
-}
-
-static void on_wait_timeout(h2o_timeout_entry_t *entry)
-{
-    call_t *call = H2O_STRUCT_FROM_MEMBER(call_t, wait_timer, entry);
-    gw_db_t *db = call->db;
-    /* unlink from the queue; it is somewhere in the FIFO, usually at the head */
-    call_t **p = &db->wait_head, *prev = NULL;
-    while (*p != call)
-        prev = *p, p = &(*p)->next;
-    *p = call->next;
-    if (db->wait_tail == call)
-        db->wait_tail = prev;
-    db->waiting--;
-    if (call->req == NULL)
-        free(call);
-    else
-        call_fail(call, 503, "waited too long for a database connection");
-}
-
-static void on_dispatch_timer(h2o_timeout_entry_t *entry)
-{
-    dispatch(H2O_STRUCT_FROM_MEMBER(gw_db_t, dispatch_timer, entry));
-}
-
-void gw_db_submit(gw_db_t *db, h2o_req_t *req, const gw_db_call_t *spec, gw_db_cb cb, void *data)
-{
-    call_t *call = calloc(1, sizeof(*call));
-    if (call == NULL) {
-        h2o_fatal("out of memory");
-    }
-    call->req = req;
-    call->cb = cb;
-    call->data = data;
-    call->spec = *spec;
-    call->db = db;
-    call->guard = h2o_mem_alloc_shared(&req->pool, sizeof(*call->guard), on_guard_dispose);
-    *call->guard = call;
-
-    if (!any_connection_alive(db)) {
-        call_fail(call, 503, "database unavailable");
-        return;
-    }
-    if (db->waiting >= (size_t)db->cfg->db_queue_max) {
-        call_fail(call, 503, "database queue full");
-        return;
-    }
-    /* Sent at the end of this turn of the loop, after h2o has read everything that arrived
-     * with it: a request whose HTTP/2 stream was reset in the same read (Rapid Reset) is
-     * dropped from the queue unsent, never run by the database. */
-    wait_push(db, call);
-    if (!h2o_timeout_is_linked(&db->dispatch_timer))
-        h2o_timeout_link(db->loop, &db->zero_timeout, &db->dispatch_timer);
-}
-
-/* ---- life cycle ---- */
-
-gw_db_t *gw_db_create(h2o_loop_t *loop, const gw_config_t *cfg)
-{
-    gw_db_t *db = calloc(1, sizeof(*db));
-    if (db == NULL)
-        return NULL;
-    db->loop = loop;
-    db->cfg = cfg;
-    db->nconns = (size_t)cfg->db_pool_size;
-    db->conns = calloc(db->nconns, sizeof(*db->conns));
-    if (db->conns == NULL) {
-        free(db);
-        return NULL;
-    }
-    snprintf(db->timeout_text, sizeof(db->timeout_text), "%d", cfg->db_statement_timeout);
-    h2o_timeout_init(loop, &db->wait_timeout, cfg->db_statement_timeout > 0 ? (uint64_t)cfg->db_statement_timeout : 10000);
-    for (size_t i = 0; i < BACKOFF_STEPS; i++)
-        h2o_timeout_init(loop, &db->backoff[i], backoff_ms[i]);
-    h2o_timeout_init(loop, &db->connect_timeout, 10000);
-    h2o_timeout_init(loop, &db->zero_timeout, 0);
-    db->dispatch_timer.cb = on_dispatch_timer;
-    for (size_t i = 0; i < db->nconns; i++) {
-        conn_t *c = db->conns + i;
-        c->db = db;
-        c->state = CONN_DOWN;
-        c->retry_timer.cb = on_retry;
-        c->connect_timer.cb = on_connect_timeout;
-        conn_connect(c);
-    }
-    return db;
-}
-
-void gw_db_fail_all(gw_db_t *db, int status, const char *message)
-{
-    while (db->wait_head != NULL)
-        call_fail(wait_pop(db), status, message);
-    for (size_t i = 0; i < db->nconns; i++) {
-        conn_t *c = db->conns + i;
-        for (call_t *call = c->head; call != NULL; call = call->next) {
-            if (call->is_init || call->req == NULL)
-                continue;
-            /* answered now; the Sync still to come finds a call with no request */
-            call->reply = (gw_db_reply_t){.status = status, .message = message};
-            *call->guard = NULL;
-            call->cb(call->req, &call->reply, call->data);
-            call->req = NULL;
-        }
-    }
-}
-
-size_t gw_db_pending(const gw_db_t *db)
-{
-    size_t n = db->waiting;
-    for (size_t i = 0; i < db->nconns; i++)
-        for (call_t *call = db->conns[i].head; call != NULL; call = call->next)
-            n += !call->is_init && call->req != NULL;
-    return n;
-}
-
-void gw_db_stats(const gw_db_t *db, size_t *in_use, size_t *waiting, size_t *connections_up)
-{
-    *in_use = 0, *connections_up = 0;
-    for (size_t i = 0; i < db->nconns; i++) {
-        *in_use += db->conns[i].inflight > 0;
-        *connections_up += db->conns[i].state == CONN_READY;
-    }
-    *waiting = db->waiting;
-}
-
-void gw_db_destroy(gw_db_t *db)
-{
-    if (db == NULL)
-        return;
-    for (size_t i = 0; i < db->nconns; i++) {
-        conn_t *c = db->conns + i;
-        if (h2o_timeout_is_linked(&c->retry_timer))
-            h2o_timeout_unlink(&c->retry_timer);
-        if (h2o_timeout_is_linked(&c->connect_timer))
-            h2o_timeout_unlink(&c->connect_timer);
-        conn_close_socket(c);
-        if (c->pg != NULL)
-            PQfinish(c->pg);
-        while (c->head != NULL)
-            call_drop(conn_pop(c));
-    }
-    while (db->wait_head != NULL)
-        call_drop(wait_pop(db));
-    h2o_timeout_dispose(db->loop, &db->wait_timeout);
-    if (h2o_timeout_is_linked(&db->dispatch_timer))
-        h2o_timeout_unlink(&db->dispatch_timer);
-    h2o_timeout_dispose(db->loop, &db->connect_timeout);
-    h2o_timeout_dispose(db->loop, &db->zero_timeout);
-    for (size_t i = 0; i < BACKOFF_STEPS; i++)
-        h2o_timeout_dispose(db->loop, &db->backoff[i]);
-    free(db->conns);
-    free(db);
+    if (h2o_timeout_is_linked(&c->retry_timer))
+        h2o_timeout_unlink(&c->retry_timer);
+    if (h2o_timeout_is_linked(&c->connect_timer))
+        h2o_timeout_unlink(&c->connect_timer);
+    conn_close_socket(c);
+    if (c->pg != NULL)
+        PQfinish(c->pg);
+    c->pg = NULL;
+    while (c->head != NULL)
+        db_call_drop(conn_pop(c));
 }

@@ -11,12 +11,12 @@
 typedef struct gw_db gw_db_t;
 
 /* What a request asks of the database: api.begin_request(user_id, issued_at) when user_id
- * is set, then statement `stmt` (see routes.h) with `params` (text, NUL-terminated, NULL for
- * SQL NULL). The strings must live in req->pool (they are read when the call is sent). */
+ * is set, then the route's statement with `params` (text, NUL-terminated, NULL for SQL
+ * NULL). The strings must live in req->pool (they are read when the call is sent). */
 typedef struct gw_db_call {
     const char *user_id;
     const char *issued_at;
-    size_t stmt;
+    const gw_route_t *route; /* of gw_routes, with a statement */
     int nparams;
     const char *params[GW_ROUTE_MAX_PARAMS];
 } gw_db_call_t;
@@ -32,7 +32,8 @@ typedef struct gw_db_reply {
 /* Called once per submitted call while the request is alive, on the loop's thread. */
 typedef void (*gw_db_cb)(h2o_req_t *req, const gw_db_reply_t *reply, void *data);
 
-/* Creates the thread's pool and starts connecting (asynchronously). Owned by the caller. */
+/* Creates the thread's pool and starts connecting (asynchronously); NULL when out of memory.
+ * Owned by the caller (gw_db_destroy). */
 gw_db_t *gw_db_create(h2o_loop_t *loop, const gw_config_t *cfg);
 
 /* Sends, or queues, a call for req; cb(req, reply, data) runs later with the reply (or right away with a

@@ -65,3 +65,13 @@ const char *gw_framing_check(const char *head, size_t len)
         return "Transfer-Encoding in an HTTP/1.0 request";
     return NULL;
 }
+
+const char *gw_framing_check_request(h2o_req_t *req)
+{
+    if (req->version >= 0x200)
+        return NULL;
+    h2o_socket_t *sock = req->conn->callbacks->get_socket(req->conn);
+    if (sock == NULL || sock->input == NULL)
+        return "the request's bytes are gone";
+    return gw_framing_check(sock->input->bytes, sock->input->size);
+}

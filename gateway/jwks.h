@@ -22,9 +22,6 @@ int gw_jwks_start(const gw_config_t *cfg, char *err, size_t errlen);
 /* Whether key-pair tokens are accepted at all (a set is configured). */
 int gw_jwks_enabled(void);
 
-/* Whether alg names an algorithm this module verifies (EdDSA, ES256, RS256, PS256). */
-int gw_jwks_supports(const char *alg);
-
 /* Verifies sig over input with the key named kid (NULL: any key of the set fitting alg).
  * Thread-safe. An unknown kid asks the fetcher (JWT_JWKS_URL) for a fresh set. */
 gw_jwks_status_t gw_jwks_verify(const char *alg, const char *kid, const unsigned char *input, size_t input_len,

@@ -9,14 +9,12 @@ static const double bounds[GW_METRICS_BUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 
 
 void gw_metrics_record(gw_metrics_t *m, const gw_route_t *route, int status, uint64_t ns)
 {
-    size_t r = route != NULL ? (size_t)(route - gw_routes) + 1 : 0, s = 0, b = 0;
+    size_t r = route != NULL ? (size_t)(route - gw_routes) : GW_METRICS_ROUTES, s = 0, b = 0;
     while (s < GW_METRICS_STATUSES - 1 && statuses[s] != status)
         s++;
     while (b < GW_METRICS_BUCKETS && ns > bounds[b] * 1e9)
         b++;
-    if (r >= GW_METRICS_ROUTES)
-        r = 0;
-    atomic_fetch_add_explicit(&m->requests[r][s], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(r < GW_METRICS_ROUTES ? &m->requests[r][s] : &m->unrouted[s], 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&m->latency[b], 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&m->latency_sum_ns, ns, memory_order_relaxed);
 }
@@ -31,6 +29,18 @@ static uint64_t sum(gw_metrics_t *const *all, size_t n, size_t offset)
 
 #define SUM(field) sum(all, n, offsetof(gw_metrics_t, field))
 
+/* One line of todo_gateway_requests_total (none when v is 0) at buf + len; returns the new length. */
+static size_t out_requests(char *buf, size_t len, size_t cap, const char *route, int status, uint64_t v)
+{
+    char code[8];
+    if (v == 0)
+        return len;
+    snprintf(code, sizeof(code), status ? "%d" : "other", status);
+    return len + (size_t)snprintf(buf + len, len < cap ? cap - len : 0,
+                                  "todo_gateway_requests_total{route=\"%s\",status=\"%s\"} %llu\n", route, code,
+                                  (unsigned long long)v);
+}
+
 h2o_iovec_t gw_metrics_render(h2o_mem_pool_t *pool, gw_metrics_t *const *all, size_t n)
 {
     size_t cap = 64 * 1024, len = 0;
@@ -39,17 +49,11 @@ h2o_iovec_t gw_metrics_render(h2o_mem_pool_t *pool, gw_metrics_t *const *all, si
 
     OUT("# HELP todo_gateway_requests_total Responses sent, by route and status.\n"
         "# TYPE todo_gateway_requests_total counter\n");
-    for (size_t r = 0; r <= gw_routes_count && r < GW_METRICS_ROUTES; r++) {
-        for (size_t s = 0; s < GW_METRICS_STATUSES; s++) {
-            uint64_t v = SUM(requests[r][s]);
-            if (v == 0)
-                continue;
-            char status[8];
-            snprintf(status, sizeof(status), statuses[s] ? "%d" : "other", statuses[s]);
-            OUT("todo_gateway_requests_total{route=\"%s\",status=\"%s\"} %llu\n", r == 0 ? "none" : gw_routes[r - 1].name, status,
-                (unsigned long long)v);
-        }
-    }
+    for (size_t s = 0; s < GW_METRICS_STATUSES; s++)
+        len = out_requests(buf, len, cap, "none", statuses[s], SUM(unrouted[s]));
+    for (size_t r = 0; r < gw_routes_count && r < GW_METRICS_ROUTES; r++)
+        for (size_t s = 0; s < GW_METRICS_STATUSES; s++)
+            len = out_requests(buf, len, cap, gw_routes[r].name, statuses[s], SUM(requests[r][s]));
 
     OUT("# HELP todo_gateway_request_duration_seconds Time from a request's arrival to its response.\n"
         "# TYPE todo_gateway_request_duration_seconds histogram\n");

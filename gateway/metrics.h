@@ -10,13 +10,14 @@
 #include "conns.h"
 #include "routes.h"
 
-#define GW_METRICS_ROUTES 32 /* >= gw_routes_count + 1 (slot 0: no route matched) */
+#define GW_METRICS_ROUTES 32 /* >= gw_routes_count */
 #define GW_METRICS_STATUSES 17
 #define GW_METRICS_BUCKETS 13
 
 typedef struct gw_metrics {
-    atomic_uint_fast64_t requests[GW_METRICS_ROUTES][GW_METRICS_STATUSES];
-    atomic_uint_fast64_t latency[GW_METRICS_BUCKETS + 1]; /* per bucket, not cumulative; last: +Inf */
+    atomic_uint_fast64_t requests[GW_METRICS_ROUTES][GW_METRICS_STATUSES]; /* by route, in gw_routes' order */
+    atomic_uint_fast64_t unrouted[GW_METRICS_STATUSES];                    /* no route matched */
+    atomic_uint_fast64_t latency[GW_METRICS_BUCKETS + 1];                  /* per bucket, not cumulative; last: +Inf */
     atomic_uint_fast64_t latency_sum_ns;
     atomic_uint_fast64_t db_errors;        /* replies of 5xx from the database layer */
     atomic_uint_fast64_t pool_connections; /* gauges, refreshed by the owning thread */

@@ -9,6 +9,8 @@
 #include <pthread.h>
 #include <string.h>
 
+#include "text.h"
+
 #define SHARDS 64
 #define SLOTS 1024
 #define PROBE 8
@@ -36,21 +38,13 @@ void gw_ratelimit_init(int per_second, int burst)
         pthread_mutex_init(&shards[i].lock, NULL);
 }
 
-static uint64_t hash(const unsigned char *p, size_t n)
-{
-    uint64_t h = 1469598103934665603u; /* FNV-1a */
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ p[i]) * 1099511628211u;
-    return h;
-}
-
 int gw_ratelimit_take(const void *key, size_t key_len, uint64_t now_ms)
 {
     if (rate_per_ms <= 0)
         return 0;
     if (key_len > KEY_MAX)
         key_len = KEY_MAX;
-    uint64_t h = hash(key, key_len);
+    uint64_t h = gw_text_fnv1a(key, key_len);
     struct shard *sh = &shards[h % SHARDS];
     size_t start = (size_t)(h / SHARDS) % SLOTS;
     bucket_t *b = NULL, *oldest = NULL;

@@ -1,9 +1,10 @@
 #include "respond.h"
 
+#include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "log.h"
+#include "text.h"
 
 static const struct {
     int status;
@@ -43,6 +44,69 @@ static const char *reason_of(int status)
     return i != (size_t)-1 ? statuses[i].reason : (status < 500 ? "Client Error" : "Server Error");
 }
 
+static h2o_iovec_t find_header_str(h2o_req_t *req, const char *name)
+{
+    ssize_t i = h2o_find_header_by_str(&req->headers, name, strlen(name), -1);
+    return i < 0 ? h2o_iovec_init(NULL, 0) : req->headers.entries[i].value;
+}
+
+/* A client's X-Request-Id is kept when it is 1 to 128 of [A-Za-z0-9._:-]. */
+static int sane_request_id(h2o_iovec_t id)
+{
+    if (id.len == 0 || id.len > 128)
+        return 0;
+    for (size_t i = 0; i < id.len; i++) {
+        char c = id.base[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == ':' ||
+              c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+/* Whether CORS_ORIGINS (comma separated, exact, or "*") allows this Origin. */
+static int origin_allowed(const char *list, h2o_iovec_t origin)
+{
+    const char *p = list;
+    if (origin.base == NULL || list == NULL)
+        return 0;
+    while (*p != '\0') {
+        while (*p == ' ' || *p == ',')
+            p++;
+        const char *end = p;
+        while (*end != '\0' && *end != ',')
+            end++;
+        const char *trim = end;
+        while (trim > p && trim[-1] == ' ')
+            trim--;
+        size_t len = (size_t)(trim - p);
+        if ((len == 1 && *p == '*') || (len == origin.len && len > 0 && memcmp(p, origin.base, len) == 0))
+            return 1;
+        p = end;
+    }
+    return 0;
+}
+
+void gw_respond_start(gw_exchange_t *x, h2o_req_t *req, gw_metrics_t *metrics, const char *cors_origins, uint64_t id_prefix,
+                      uint64_t *id_counter)
+{
+    x->req = req;
+    x->metrics = metrics;
+    x->started_ns = gw_monotonic_ns();
+    h2o_iovec_t rid = find_header_str(req, "x-request-id");
+    if (sane_request_id(rid)) {
+        x->request_id = rid;
+    } else {
+        char buf[33];
+        int n = snprintf(buf, sizeof(buf), "%016llx%016llx", (unsigned long long)id_prefix, (unsigned long long)++*id_counter);
+        x->request_id = h2o_strdup(&req->pool, buf, (size_t)n);
+    }
+    h2o_iovec_t origin = find_header_str(req, "origin");
+    if (origin_allowed(cors_origins, origin))
+        x->cors_origin = origin;
+    x->cors_configured = cors_origins != NULL && cors_origins[0] != '\0';
+}
+
 void gw_respond_header(gw_exchange_t *x, const char *name, h2o_iovec_t value)
 {
     h2o_add_header_by_str(&x->req->pool, &x->req->res.headers, name, strlen(name), 1, NULL, value.base, value.len);
@@ -53,14 +117,14 @@ void gw_respond_header(gw_exchange_t *x, const char *name, h2o_iovec_t value)
 static void access_log(gw_exchange_t *x, int status, uint64_t ns)
 {
     h2o_req_t *req = x->req;
-    size_t path_len = req->input.query_at != SIZE_MAX ? req->input.query_at : req->input.path.len;
+    gw_str_t target = gw_text_target_path(req->input.path.base, req->input.path.len);
     char path[256];
-    size_t n = path_len < sizeof(path) - 1 ? path_len : sizeof(path) - 1;
+    size_t n = target.len < sizeof(path) - 1 ? target.len : sizeof(path) - 1;
 
     if (!gw_log_enabled(GW_LOG_INFO))
         return;
     for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)req->input.path.base[i];
+        unsigned char c = (unsigned char)target.base[i];
         path[i] = c >= 0x20 && c < 0x7f ? (char)c : '?';
     }
     path[n] = '\0';
@@ -85,9 +149,7 @@ static void common_headers(gw_exchange_t *x, int status)
     }
     if (x->cors_configured)
         gw_respond_header(x, "vary", h2o_iovec_init(H2O_STRLIT("Origin")));
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    uint64_t ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec - x->started_ns;
+    uint64_t ns = gw_monotonic_ns() - x->started_ns;
     gw_metrics_record(x->metrics, x->route, status, ns);
     access_log(x, status, ns);
 }
@@ -123,6 +185,18 @@ void gw_respond_empty(gw_exchange_t *x, int status)
     h2o_send(req, NULL, 0, H2O_SEND_STATE_FINAL);
 }
 
+void gw_respond_preflight(gw_exchange_t *x, h2o_iovec_t methods)
+{
+    gw_respond_header(x, "allow", methods);
+    if (x->cors_origin.base != NULL) {
+        gw_respond_header(x, "access-control-allow-methods", methods);
+        gw_respond_header(x, "access-control-allow-headers",
+                          h2o_iovec_init(H2O_STRLIT("Authorization, Content-Type, X-Request-Id")));
+        gw_respond_header(x, "access-control-max-age", h2o_iovec_init(H2O_STRLIT("600")));
+    }
+    gw_respond_empty(x, 204);
+}
+
 void gw_respond_error_literal(gw_exchange_t *x, int status, const char *code, const char *message)
 {
     /* code and message are literals with no quote, backslash or control character */
@@ -137,8 +211,14 @@ void gw_respond_error(gw_exchange_t *x, int status, h2o_iovec_t body)
 {
     if (body.base == NULL) {
         size_t i = status_index(status);
-        if (i == (size_t)-1 || statuses[i].code == NULL)
-            i = status_index(status < 500 ? 400 : 500), status = status < 500 ? 400 : 500;
+        if (i == (size_t)-1 || statuses[i].code == NULL) {
+            /* No error body for this status: a bug (a route, or a function raising PTnnn without a
+             * DETAIL body, asked for a status the gateway does not know). Said loudly, answered as
+             * one: a client must never read it as its own mistake. */
+            gw_log_error("no error body for status %d (%s): answering 500 id=%.*s", status, x->route ? x->route->name : "-",
+                         (int)x->request_id.len, x->request_id.base);
+            i = status_index(500), status = 500;
+        }
         gw_respond_error_literal(x, status, statuses[i].code, statuses[i].message);
         return;
     }

@@ -21,6 +21,13 @@ typedef struct gw_exchange {
     uint64_t started_ns;     /* CLOCK_MONOTONIC at arrival */
 } gw_exchange_t;
 
+/* Starts the exchange of req (x: its context, in req->pool): the clock for its duration, the
+ * metrics it counts in, the request id every response carries (the client's X-Request-Id
+ * when it is 1 to 128 of [A-Za-z0-9._:-], else id_prefix and ++*id_counter in hex) and the
+ * Origin CORS allows (when cors_origins, CORS_ORIGINS, names it or is "*"). */
+void gw_respond_start(gw_exchange_t *x, h2o_req_t *req, gw_metrics_t *metrics, const char *cors_origins, uint64_t id_prefix,
+                      uint64_t *id_counter);
+
 /* Sends status with a JSON body already in req->pool (copied by nobody). */
 void gw_respond_json(gw_exchange_t *x, int status, h2o_iovec_t body);
 
@@ -31,13 +38,18 @@ void gw_respond_body(gw_exchange_t *x, int status, const char *media_type, h2o_i
 void gw_respond_empty(gw_exchange_t *x, int status);
 
 /* Sends an error. body: a JSON error body from the database, or base NULL for the fixed
- * body of `status` ({"detail", "code", "message"}). Adds WWW-Authenticate for 401,
- * Retry-After for 503. */
+ * body of `status` ({"detail", "code", "message"}); a status with no fixed body is logged
+ * as an error and answered 500 internal_error. Adds WWW-Authenticate for 401, Retry-After
+ * for 503. */
 void gw_respond_error(gw_exchange_t *x, int status, h2o_iovec_t body);
 
 /* Sends a fixed error body of a code and message that are string literals free of
  * characters JSON would escape. */
 void gw_respond_error_literal(gw_exchange_t *x, int status, const char *code, const char *message);
+
+/* Answers a CORS preflight (OPTIONS on a known path): 204 with Allow: methods and, for an
+ * allowed Origin, the Access-Control-Allow-Methods/Headers and Max-Age headers. */
+void gw_respond_preflight(gw_exchange_t *x, h2o_iovec_t methods);
 
 /* Adds a response header; value is copied into req->pool by nobody: it must live there. */
 void gw_respond_header(gw_exchange_t *x, const char *name, h2o_iovec_t value);

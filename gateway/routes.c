@@ -1,110 +1,57 @@
+/* routes.c: the route table, and matching a request against it. */
 #include "routes.h"
 
 #include <stdio.h>
 #include <string.h>
 
-/* Every statement returns body, then two header values; see routes.h. */
-#define RET_TASK "select b::text, current_setting('response.location', true), current_setting('response.next_offset', true) from "
-#define RET_SESSION "select b->'user', b->'user'->>'id', b->>'iat' from "
+const gw_route_t gw_routes_begin = {.name = "begin_request", .sql = "select api.begin_request($1, $2::bigint)"};
 
-const char gw_routes_begin_sql[] = "select api.begin_request($1, $2::bigint)";
+// clang-format off
+/* What a statement returns, one row of three text columns (routes.h): for GW_ROUTE_SQL, the JSON body, then the
+ * Location and the next page's offset the function may have set; for GW_ROUTE_SESSION, an account and the claims of the
+ * token the gateway signs for it. */
+#define REPLY(call)   "select b::text, current_setting('response.location', true), current_setting('response.next_offset', true) from " call " b"
+#define SESSION(call) "select b->'user', b->'user'->>'id', b->>'iat' from " call " b"
+/* The flag sets routes share. */
+#define OWNER    (GW_TOKEN | GW_PATH_USER) /* a token, and the path's {user} is its user */
+#define TOKEN    GW_TOKEN
+#define JSON     (GW_BODY | GW_BODY_REQUIRED)
+#define JSON_OPT GW_BODY
+#define ACCOUNT  GW_ACCOUNTS
+/* query parameters */
+#define LISTING  {"status", "sort", "order", "q", "limit", "offset"}
+#define NO_QUERY {NULL}
 
 const gw_route_t gw_routes[] = {
-    {GW_GET,
-     "/api/{user}/tasks",
-     GW_ROUTE_SQL,
-     GW_TOKEN | GW_PATH_USER,
-     200,
-     RET_TASK "api.list_tasks($1, $2, $3, $4, $5, $6) b",
-     {"status", "sort", "order", "q", "limit", "offset"},
-     "list_tasks"},
-    {GW_POST,
-     "/api/{user}/tasks",
-     GW_ROUTE_SQL,
-     GW_TOKEN | GW_PATH_USER | GW_BODY | GW_BODY_REQUIRED,
-     201,
-     RET_TASK "api.create_task($1) b",
-     {NULL},
-     "create_task"},
-    {GW_GET,
-     "/api/{user}/tasks/{id}",
-     GW_ROUTE_SQL,
-     GW_TOKEN | GW_PATH_USER,
-     200,
-     RET_TASK "api.get_task($1::bigint) b",
-     {NULL},
-     "get_task"},
-    {GW_PUT,
-     "/api/{user}/tasks/{id}",
-     GW_ROUTE_SQL,
-     GW_TOKEN | GW_PATH_USER | GW_BODY | GW_BODY_REQUIRED,
-     200,
-     RET_TASK "api.update_task($1::bigint, $2) b",
-     {NULL},
-     "update_task"},
-    {GW_PATCH,
-     "/api/{user}/tasks/{id}",
-     GW_ROUTE_SQL,
-     GW_TOKEN | GW_PATH_USER | GW_BODY | GW_BODY_REQUIRED,
-     200,
-     RET_TASK "api.patch_task($1::bigint, $2) b",
-     {NULL},
-     "patch_task"},
-    {GW_DELETE,
-     "/api/{user}/tasks/{id}",
-     GW_ROUTE_SQL,
-     GW_TOKEN | GW_PATH_USER,
-     204,
-     RET_TASK "api.delete_task($1::bigint) b",
-     {NULL},
-     "delete_task"},
-    {GW_PATCH,
-     "/api/{user}/tasks/{id}/complete",
-     GW_ROUTE_SQL,
-     GW_TOKEN | GW_PATH_USER | GW_BODY,
-     200,
-     RET_TASK "api.set_task_completion($1::bigint, $2) b",
-     {NULL},
-     "set_task_completion"},
-    {GW_POST,
-     "/api/auth/register",
-     GW_ROUTE_SESSION,
-     GW_BODY | GW_BODY_REQUIRED | GW_ACCOUNTS,
-     201,
-     RET_SESSION "api.register($1) b",
-     {NULL},
-     "register"},
-    {GW_POST,
-     "/api/auth/signup",
-     GW_ROUTE_SESSION,
-     GW_BODY | GW_BODY_REQUIRED | GW_ACCOUNTS,
-     201,
-     RET_SESSION "api.register($1) b",
-     {NULL},
-     "signup"},
-    {GW_POST,
-     "/api/auth/login",
-     GW_ROUTE_SESSION,
-     GW_BODY | GW_BODY_REQUIRED | GW_ACCOUNTS,
-     200,
-     RET_SESSION "api.login($1) b",
-     {NULL},
-     "login"},
-    {GW_POST,
-     "/api/auth/signin",
-     GW_ROUTE_SESSION,
-     GW_BODY | GW_BODY_REQUIRED | GW_ACCOUNTS,
-     200,
-     RET_SESSION "api.login($1) b",
-     {NULL},
-     "signin"},
-    {GW_POST, "/api/auth/logout", GW_ROUTE_SQL, GW_TOKEN | GW_ACCOUNTS, 204, RET_TASK "api.logout() b", {NULL}, "logout"},
-    {GW_GET, "/api/auth/me", GW_ROUTE_SQL, GW_TOKEN | GW_ACCOUNTS, 200, RET_TASK "api.me() b", {NULL}, "me"},
-    {GW_GET, "/healthz", GW_ROUTE_HEALTH, 0, 200, NULL, {NULL}, "healthz"},
-    {GW_GET, "/readyz", GW_ROUTE_READY, 0, 200, "select '{\"status\":\"ready\"}', null, null", {NULL}, "readyz"},
-    {GW_GET, "/openapi.json", GW_ROUTE_OPENAPI, 0, 200, NULL, {NULL}, "openapi"},
-    {GW_GET, "/metrics", GW_ROUTE_METRICS, 0, 200, NULL, {NULL}, "metrics"},
+/*   name                   method     pattern                            kind              flags             status  statement                                         query */
+    {"list_tasks",          GW_GET,    "/api/{user}/tasks",               GW_ROUTE_SQL,     OWNER,            200,    REPLY("api.list_tasks($1, $2, $3, $4, $5, $6)"),  LISTING},
+    {"create_task",         GW_POST,   "/api/{user}/tasks",               GW_ROUTE_SQL,     OWNER | JSON,     201,    REPLY("api.create_task($1)"),                     NO_QUERY},
+    {"get_task",            GW_GET,    "/api/{user}/tasks/{id}",          GW_ROUTE_SQL,     OWNER,            200,    REPLY("api.get_task($1::bigint)"),                NO_QUERY},
+    {"update_task",         GW_PUT,    "/api/{user}/tasks/{id}",          GW_ROUTE_SQL,     OWNER | JSON,     200,    REPLY("api.update_task($1::bigint, $2)"),         NO_QUERY},
+    {"patch_task",          GW_PATCH,  "/api/{user}/tasks/{id}",          GW_ROUTE_SQL,     OWNER | JSON,     200,    REPLY("api.patch_task($1::bigint, $2)"),          NO_QUERY},
+    {"delete_task",         GW_DELETE, "/api/{user}/tasks/{id}",          GW_ROUTE_SQL,     OWNER,            204,    REPLY("api.delete_task($1::bigint)"),             NO_QUERY},
+    {"set_task_completion", GW_PATCH,  "/api/{user}/tasks/{id}/complete", GW_ROUTE_SQL,     OWNER | JSON_OPT, 200,    REPLY("api.set_task_completion($1::bigint, $2)"), NO_QUERY},
+    {"register",            GW_POST,   "/api/auth/register",              GW_ROUTE_SESSION, ACCOUNT | JSON,   201,    SESSION("api.register($1)"),                      NO_QUERY},
+    {"signup",              GW_POST,   "/api/auth/signup",                GW_ROUTE_SESSION, ACCOUNT | JSON,   201,    SESSION("api.register($1)"),                      NO_QUERY},
+    {"login",               GW_POST,   "/api/auth/login",                 GW_ROUTE_SESSION, ACCOUNT | JSON,   200,    SESSION("api.login($1)"),                         NO_QUERY},
+    {"signin",              GW_POST,   "/api/auth/signin",                GW_ROUTE_SESSION, ACCOUNT | JSON,   200,    SESSION("api.login($1)"),                         NO_QUERY},
+    {"logout",              GW_POST,   "/api/auth/logout",                GW_ROUTE_SQL,     ACCOUNT | TOKEN,  204,    REPLY("api.logout()"),                            NO_QUERY},
+    {"me",                  GW_GET,    "/api/auth/me",                    GW_ROUTE_SQL,     ACCOUNT | TOKEN,  200,    REPLY("api.me()"),                                NO_QUERY},
+    {"healthz",             GW_GET,    "/healthz",                        GW_ROUTE_HEALTH,  0,                200,    NULL,                                             NO_QUERY},
+    {"readyz",              GW_GET,    "/readyz",                         GW_ROUTE_SQL,     0,                200,    "select '{\"status\":\"ready\"}', null, null",    NO_QUERY},
+    {"openapi",             GW_GET,    "/openapi.json",                   GW_ROUTE_OPENAPI, 0,                200,    NULL,                                             NO_QUERY},
+    {"metrics",             GW_GET,    "/metrics",                        GW_ROUTE_METRICS, 0,                200,    NULL,                                             NO_QUERY},
 };
+#undef OWNER
+#undef TOKEN
+#undef JSON
+#undef JSON_OPT
+#undef ACCOUNT
+#undef LISTING
+#undef NO_QUERY
+#undef REPLY
+#undef SESSION
+// clang-format on
 
 const size_t gw_routes_count = sizeof(gw_routes) / sizeof(gw_routes[0]);
 
@@ -201,56 +148,4 @@ int gw_routes_valid_id(gw_str_t id)
         if (id.base[i] < '0' || id.base[i] > '9')
             return 0;
     return 1;
-}
-
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-long gw_routes_unescape(const char *src, size_t src_len, char *dst, int plus_is_space)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < src_len; i++) {
-        char c = src[i];
-        if (c == '%') {
-            int hi, lo;
-            if (i + 2 >= src_len)
-                return -1;
-            if ((hi = hex_value(src[i + 1])) < 0 || (lo = hex_value(src[i + 2])) < 0)
-                return -1;
-            c = (char)(hi << 4 | lo);
-            i += 2;
-        } else if (c == '+' && plus_is_space) {
-            c = ' ';
-        }
-        if (c == '\0')
-            return -1;
-        dst[n++] = c;
-    }
-    return (long)n;
-}
-
-int gw_routes_query_param(gw_str_t query, const char *name, gw_str_t *value)
-{
-    size_t name_len = strlen(name);
-    const char *p = query.base, *end = query.base + query.len;
-    while (p < end) {
-        const char *amp = memchr(p, '&', end - p);
-        const char *pair_end = amp ? amp : end;
-        const char *eq = memchr(p, '=', pair_end - p);
-        const char *key_end = eq ? eq : pair_end;
-        if ((size_t)(key_end - p) == name_len && memcmp(p, name, name_len) == 0) {
-            *value = eq ? (gw_str_t){eq + 1, (size_t)(pair_end - eq - 1)} : (gw_str_t){pair_end, 0};
-            return 1;
-        }
-        p = pair_end + 1;
-    }
-    return 0;
 }

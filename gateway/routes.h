@@ -5,6 +5,8 @@
 
 #include <stddef.h>
 
+#include "text.h"
+
 typedef enum {
     GW_GET = 1 << 0,
     GW_POST = 1 << 1,
@@ -14,13 +16,14 @@ typedef enum {
     GW_OPTIONS = 1 << 5,
 } gw_method_t;
 
+/* What a route does; handler.c keeps, for each kind, how it is served. */
 typedef enum {
     GW_ROUTE_SQL,     /* run the statement, send the JSON it returned */
     GW_ROUTE_SESSION, /* run the statement, then sign a token for the account it returned */
     GW_ROUTE_HEALTH,  /* 200 while the process runs, no database */
-    GW_ROUTE_READY,   /* 200 when the statement (select 1) runs, 503 otherwise */
     GW_ROUTE_OPENAPI, /* the OpenAPI document (gateway/openapi.json, built in) */
     GW_ROUTE_METRICS, /* Prometheus text */
+    GW_ROUTE_KINDS    /* how many kinds there are; not one */
 } gw_route_kind_t;
 
 /* Route flags. */
@@ -39,22 +42,18 @@ typedef enum {
  * absent). Every statement returns one row of three text columns:
  *   GW_ROUTE_SQL:     body, Location (or '' / NULL), next page offset (or '' / NULL)
  *   GW_ROUTE_SESSION: the "user" object, the token's sub, the token's iat
+ * The database layer prepares each statement under the route's name.
  */
 typedef struct gw_route {
+    const char *name; /* unique; names the prepared statement, and the route in logs and metrics */
     unsigned method;
     const char *pattern; /* literal segments, {user} and {id} */
     gw_route_kind_t kind;
     unsigned flags;
-    int status; /* on success */
-    const char *sql;
+    int status;                            /* on success */
+    const char *sql;                       /* NULL: the gateway answers alone */
     const char *query[GW_ROUTE_MAX_QUERY]; /* query parameter names, NULL-terminated */
-    const char *name;                      /* unique; for logs and metrics */
 } gw_route_t;
-
-typedef struct gw_str {
-    const char *base;
-    size_t len;
-} gw_str_t;
 
 typedef struct gw_match {
     const gw_route_t *route; /* NULL when the path is unknown or the method not allowed */
@@ -63,11 +62,11 @@ typedef struct gw_match {
     gw_str_t id;             /* the raw {id} segment */
 } gw_match_t;
 
-/* The statement every GW_TOKEN route runs first: api.begin_request($1 user, $2 iat). */
-extern const char gw_routes_begin_sql[];
+/* The statement every GW_TOKEN route runs first, api.begin_request($1 user, $2 iat): not a
+ * route of the table (nothing matches it), but prepared and named like one. */
+extern const gw_route_t gw_routes_begin;
 
-/* The table, and its length. Statement i of the database layer is gw_routes_begin_sql for
- * i == 0 and gw_routes[i - 1].sql otherwise. */
+/* The table, and its length. */
 extern const gw_route_t gw_routes[];
 extern const size_t gw_routes_count;
 
@@ -85,13 +84,5 @@ size_t gw_routes_allow(unsigned allowed, char *buf, size_t cap);
 
 /* Whether an {id} segment names a possible task id: 1 to 18 ASCII digits. */
 int gw_routes_valid_id(gw_str_t id);
-
-/* Decodes %XX escapes and, when plus_is_space, '+' into dst (at least src_len bytes).
- * Returns the decoded length, or -1 when an escape is malformed or the result holds a NUL. */
-long gw_routes_unescape(const char *src, size_t src_len, char *dst, int plus_is_space);
-
-/* Finds the first query parameter called name in query (the part after '?', not decoded).
- * Returns 1 and the raw value (still encoded) in *value, or 0 when absent. */
-int gw_routes_query_param(gw_str_t query, const char *name, gw_str_t *value);
 
 #endif

@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "text.h"
+
 /* h2o_uri_escape keeps unreserved characters and sub-delims; these are the other
  * characters a path (pchar and "/") or a query ("/" and "?") may hold as they are, and
  * "%", since an escape the client made stands for the same byte either way. */
@@ -15,12 +17,6 @@ h2o_iovec_t gw_uri_location(h2o_mem_pool_t *pool, const char *path, size_t len, 
     return h2o_concat(pool, p, h2o_iovec_init(H2O_STRLIT("/")), segment);
 }
 
-/* Whether a query pair (name or name=value) is an offset parameter. */
-static int is_offset(const char *pair, size_t len)
-{
-    return len >= 6 && memcmp(pair, "offset", 6) == 0 && (len == 6 || pair[6] == '=');
-}
-
 h2o_iovec_t gw_uri_next_link(h2o_mem_pool_t *pool, const char *path, size_t path_len, const char *query, size_t query_len,
                              h2o_iovec_t offset)
 {
@@ -28,13 +24,12 @@ h2o_iovec_t gw_uri_next_link(h2o_mem_pool_t *pool, const char *path, size_t path
     if (query != NULL) {
         char *buf = h2o_mem_alloc_pool(pool, query_len + 1);
         size_t n = 0;
-        for (const char *p = query, *end = query + query_len; p < end;) {
-            const char *amp = memchr(p, '&', (size_t)(end - p)), *pair_end = amp ? amp : end;
-            if (pair_end > p && !is_offset(p, (size_t)(pair_end - p))) {
-                memcpy(buf + n, p, (size_t)(pair_end - p)), n += (size_t)(pair_end - p);
+        gw_str_t rest = {query, query_len}, pair, name, value;
+        while (gw_text_query_next(&rest, &pair, &name, &value)) {
+            if (pair.len > 0 && !(name.len == 6 && memcmp(name.base, "offset", 6) == 0)) {
+                memcpy(buf + n, pair.base, pair.len), n += pair.len;
                 buf[n++] = '&';
             }
-            p = pair_end + 1;
         }
         kept = h2o_uri_escape(pool, buf, n, QUERY_KEEP);
     }

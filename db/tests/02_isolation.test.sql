@@ -11,11 +11,8 @@
 BEGIN;
 SELECT plan(62);
 
--- a clean slate, as postgres: whatever alice and bob may have left in this database stays
--- out of the way until the ROLLBACK at the end
-DELETE FROM todo.tasks WHERE user_id IN ('alice', 'bob');
-DELETE FROM todo.users WHERE id IN ('alice', 'bob') OR lower(email) IN ('alice@example.com', 'bob@example.com');
-DELETE FROM todo.revocations WHERE user_id IN ('alice', 'bob');
+-- a clean slate for alice and bob, as postgres
+\ir clean_slate.psql
 
 -- fixtures, as postgres: alice's and bob's accounts
 INSERT INTO todo.users (id, email, name, password_hash) VALUES

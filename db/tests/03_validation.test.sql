@@ -7,11 +7,8 @@
 BEGIN;
 SELECT plan(73);
 
--- a clean slate, as postgres: whatever alice and bob may have left in this database stays
--- out of the way until the ROLLBACK at the end
-DELETE FROM todo.tasks WHERE user_id IN ('alice', 'bob');
-DELETE FROM todo.users WHERE id IN ('alice', 'bob') OR lower(email) IN ('alice@example.com', 'bob@example.com');
-DELETE FROM todo.revocations WHERE user_id IN ('alice', 'bob');
+-- a clean slate for alice and bob, as postgres
+\ir clean_slate.psql
 
 -- error_body(sql): the DETAIL of the error sql raises, which is the JSON body the gateway
 -- sends as it is; null when sql raises nothing.

@@ -5,11 +5,8 @@
 BEGIN;
 SELECT plan(48);
 
--- a clean slate, as postgres: whatever alice and bob may have left in this database stays
--- out of the way until the ROLLBACK at the end
-DELETE FROM todo.tasks WHERE user_id IN ('alice', 'bob');
-DELETE FROM todo.users WHERE id IN ('alice', 'bob') OR lower(email) IN ('alice@example.com', 'bob@example.com');
-DELETE FROM todo.revocations WHERE user_id IN ('alice', 'bob');
+-- a clean slate for alice and bob, as postgres
+\ir clean_slate.psql
 
 -- ids(list): the task ids of a list_tasks answer, in the order given.
 CREATE FUNCTION pg_temp.ids(tasks json) RETURNS bigint[]

@@ -1,10 +1,11 @@
-/* harness.h: what every black-box HTTP test shares: starting and stopping the gateway,
- * making requests (HTTP/1.1, h2c, TLS), checking answers, making tokens.
+/* harness.h: what every black-box HTTP test shares: checks that print TAP (check.c), small
+ * helpers (helpers.c), starting and stopping the gateway (gateway.c), making requests over
+ * HTTP/1.1, h2c and TLS (request.c), making tokens (token.c), the core flow (flow.c).
  *
  * Ownership: a resp_t belongs to the caller (resp_free). Strings from h_fmt, h_uid and
  * the tok_* makers are kept by the harness and freed by h_finish; never free them. */
-#ifndef GW_TEST_HARNESS_H
-#define GW_TEST_HARNESS_H
+#ifndef TEST_HARNESS_H
+#define TEST_HARNESS_H
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -60,25 +61,28 @@ typedef struct req {
     long timeout_ms; /* 0: 10 s */
 } req_t;
 
-typedef struct gw {
+typedef struct gateway {
     pid_t pid;
     int port, tls_port;
     int running;
     char log_path[256];
     char *overrides_desc;
     CURL *easy[P_COUNT]; /* one handle per protocol, so connections are reused */
-} gw_t;
+} gateway_t;
 
 /* --- checks ------------------------------------------------------------------------- */
 
 /* Starts a test program: argv[1] is the gateway binary; TEST_DATABASE_URL must be set
  * unless needs_db is 0 (a missing one is a failure, not a skip). */
 void h_init(int argc, char **argv, const char *test_name);
-/* Prints "test_name: N passed, M failed", frees what the harness kept; the exit status. */
+/* Prints the TAP plan ("1..N", after the checks) and "# test_name: N passed, M failed", frees
+ * what the harness kept; returns the exit status (1 when a check failed or none ran). */
 int h_finish(void);
 /* The part of the program running now, printed with each failure. */
 void h_section(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* One check, printed as TAP: "ok N - [section] message", or "not ok N - ..." followed by
+ * "#   at file line L" and the message's further lines as "# " comments. Returns ok. */
 int h_check_at(int ok, const char *file, int line, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 #define CHECK(cond, ...) h_check_at(!!(cond), __FILE__, __LINE__, __VA_ARGS__)
 
@@ -105,17 +109,17 @@ int h_expect_header_at(const resp_t *r, const char *name, const char *expected, 
  * "NAME" alone unsets; NULL-terminated or NULL), and waits for GET /healthz to answer
  * 200 (10 s). With TLS_CERT among the overrides a free TLS_PORT is picked too.
  * Returns 0, or -1 after recording a failure. */
-int gw_start(gw_t *gw, const char *const *overrides);
+int gateway_start(gateway_t *gw, const char *const *overrides);
 /* Starts it without waiting (for start-up failures). Returns 0 or -1. */
-int gw_spawn(gw_t *gw, const char *const *overrides, const char *const *argv_extra);
+int gateway_spawn(gateway_t *gw, const char *const *overrides, const char *const *argv_extra);
 /* Waits up to timeout_ms for the process to end; returns 1 and sets *status when it did. */
-int gw_wait_exit(gw_t *gw, long timeout_ms, int *status);
+int gateway_wait_exit(gateway_t *gw, long timeout_ms, int *status);
 /* SIGTERM, then checks it exits with status 0 within 15 s (graceful shutdown). Returns 0 when so. */
-int gw_stop(gw_t *gw);
+int gateway_stop(gateway_t *gw);
 /* Kills a gateway that is still running (after a failed test), without checks. */
-void gw_kill(gw_t *gw);
+void gateway_kill(gateway_t *gw);
 /* What the gateway wrote on stdout and stderr so far; kept by the harness. */
-const char *gw_output(gw_t *gw);
+const char *gateway_output(gateway_t *gw);
 /* A free TCP port on 127.0.0.1. */
 int h_free_port(void);
 
@@ -125,10 +129,10 @@ int h_free_port(void);
  * checks what every answer must carry (X-Request-Id; for errors the JSON error shape and
  * no SQL text; WWW-Authenticate on 401 unauthorized; Allow on 405; Retry-After on 503;
  * no body on 204; JSON on other successes). */
-resp_t *h_req(gw_t *gw, const req_t *rq);
-resp_t *h_get(gw_t *gw, proto_t p, const char *path, const char *token);
+resp_t *h_req(gateway_t *gw, const req_t *rq);
+resp_t *h_get(gateway_t *gw, proto_t p, const char *path, const char *token);
 /* body NULL: no body; otherwise JSON with Content-Type: application/json. */
-resp_t *h_send(gw_t *gw, proto_t p, const char *method, const char *path, const char *token, const char *body);
+resp_t *h_send(gateway_t *gw, proto_t p, const char *method, const char *path, const char *token, const char *body);
 /* A new, empty answer for h_setup_easy (freed with resp_free). */
 resp_t *h_resp_new(void);
 void resp_free(resp_t *r);
@@ -139,7 +143,7 @@ const char *resp_brief(const resp_t *r);
 
 /* Prepares an easy handle for rq (shared by h_req and the multi-interface tests); r
  * receives the answer; the returned header list is freed by the caller after the transfer. */
-struct curl_slist *h_setup_easy(CURL *h, gw_t *gw, const req_t *rq, resp_t *r);
+struct curl_slist *h_setup_easy(CURL *h, gateway_t *gw, const req_t *rq, resp_t *r);
 /* Completes r after its transfer: status, version, JSON; checks invariants unless raw. */
 void h_complete(CURL *h, const req_t *rq, resp_t *r, CURLcode rc);
 
@@ -147,7 +151,7 @@ void h_complete(CURL *h, const req_t *rq, resp_t *r, CURLcode rc);
  * HTTP/2 streams multiplexed on one connection (CURLPIPE_MULTIPLEX, one connection per
  * host); at most max_active at once (0: all). Returns n answers (caller frees each, and
  * the array with free). Bounded by timeout_ms overall. */
-resp_t **h_multi(gw_t *gw, const req_t *reqs, size_t n, int one_connection, size_t max_active, long timeout_ms);
+resp_t **h_multi(gateway_t *gw, const req_t *reqs, size_t n, int one_connection, size_t max_active, long timeout_ms);
 
 /* libcurl before 8.0.0 (Debian 12 has 7.88.1) breaks every request that reuses an h2c
  * prior-knowledge connection ("Error in the HTTP2 framing layer", curl issue #10634, fixed
@@ -156,7 +160,7 @@ resp_t **h_multi(gw_t *gw, const req_t *reqs, size_t n, int one_connection, size
  * on with this libcurl: P_H2C when it works, else TLS h2 when the gateway has a TLS port,
  * else h2c by Upgrade (h_multi then upgrades the connection with one GET first). */
 int h_h2c_reuse_works(void);
-proto_t h_mux_proto(const gw_t *gw);
+proto_t h_mux_proto(const gateway_t *gw);
 
 /* --- small helpers ------------------------------------------------------------------ */
 
@@ -201,7 +205,7 @@ char *b64url_encode(const unsigned char *data, size_t len); /* kept */
 /* Creates, reads, lists, replaces, patches, completes and deletes a task of a fresh user
  * over protocol p, checking each answer and that it came over want_version
  * (CURL_HTTP_VERSION_1_1 or CURL_HTTP_VERSION_2_0). */
-void h_flow_crud(gw_t *gw, proto_t p, long want_version);
+void h_flow_crud(gateway_t *gw, proto_t p, long want_version);
 
 /* Checks a task object: the seven members and their types, timestamps in RFC 3339 UTC. */
 int h_expect_task_at(const resp_t *r, const json_t *task, const char *user_id, const char *file, int line);

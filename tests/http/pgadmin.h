@@ -1,7 +1,7 @@
 /* pgadmin.h: a superuser connection for the tests that look at or poke the database
  * directly (TEST_ADMIN_DATABASE_URL): counting rows, holding a lock, killing backends. */
-#ifndef GW_TEST_PGADMIN_H
-#define GW_TEST_PGADMIN_H
+#ifndef TEST_PGADMIN_H
+#define TEST_PGADMIN_H
 
 #include <libpq-fe.h>
 

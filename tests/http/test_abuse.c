@@ -47,7 +47,7 @@ static const char *smuggled(const char *user, const char *tok, const char *title
                  user, tok, strlen(body), body);
 }
 
-static void test_smuggling(gw_t *g, PGconn *db)
+static void test_smuggling(gateway_t *g, PGconn *db)
 {
     const char *user = h_uid("smuggle");
     const char *tok = tok_user(user);
@@ -107,11 +107,11 @@ static void test_smuggling(gw_t *g, PGconn *db)
               "the smuggled create never reached the database");
     }
     h_sleep_ms(100);
-    CHECK(count(gw_output(g), created) == 1, "the access log shows only the control's create (%d)", count(gw_output(g), created));
+    CHECK(count(gateway_output(g), created) == 1, "the access log shows only the control's create (%d)", count(gateway_output(g), created));
 }
 
 /* Opens an h2c connection and checks that one request on it is answered. Returns the fd or -1. */
-static int h2_open(gw_t *g, const unsigned char *block, size_t bl)
+static int h2_open(gateway_t *g, const unsigned char *block, size_t bl)
 {
     unsigned char buf[4096];
     int fd = h_tcp_connect(g->port);
@@ -130,7 +130,7 @@ static int h2_open(gw_t *g, const unsigned char *block, size_t bl)
 }
 
 /* A counter's value in /metrics, or -1. */
-static long long metric(gw_t *g, const char *name)
+static long long metric(gateway_t *g, const char *name)
 {
     resp_t *r = h_get(g, P_H1, "/metrics", NULL);
     const char *p = r->status == 200 && r->body ? strstr(r->body, h_fmt("\n%s ", name)) : NULL;
@@ -139,7 +139,7 @@ static long long metric(gw_t *g, const char *name)
     return v;
 }
 
-static void test_rapid_reset(gw_t *g, PGconn *db)
+static void test_rapid_reset(gateway_t *g, PGconn *db)
 {
     enum { STREAMS = 200000, BATCH = 50 };
     h_section("HTTP/2 Rapid Reset: up to %d streams opened (POST with a body) and reset at once, on one connection", STREAMS);
@@ -195,7 +195,7 @@ static void test_rapid_reset(gw_t *g, PGconn *db)
     long long rows = pg_number(db, "select count(*) from todo.tasks where user_id = $1", user, NULL);
     CHECK(rows >= 0 && rows * 50 <= cancelled, "almost no cancelled create reached the database: %lld rows for %lld cancelled", rows,
           cancelled);
-    const char *log = gw_output(g);
+    const char *log = gateway_output(g);
     CHECK(strstr(log, "ENHANCE_YOUR_CALM") != NULL && strstr(log, "HTTP/2 client 127.0.0.1:") != NULL,
           "the log names the peer whose connection was cut");
     CHECK(metric(g, "todo_gateway_connections_calmed_total") >= 1, "/metrics counts the connection");
@@ -206,7 +206,7 @@ static void test_rapid_reset(gw_t *g, PGconn *db)
 
 /* A browser-like client that cancels a few streams and lets most be answered keeps its
  * connection: the budget is for floods, not for navigation. */
-static void test_few_resets(gw_t *g)
+static void test_few_resets(gateway_t *g)
 {
     h_section("HTTP/2: a client cancelling fewer streams than it lets be answered keeps its connection");
     const char *user = h_uid("browser");
@@ -246,10 +246,10 @@ static void test_few_resets(gw_t *g)
 static void test_max_connections(void)
 {
     enum { MAX = 4 };
-    gw_t g;
+    gateway_t g;
     h_section("MAX_CONNECTIONS=%d: the next connection is closed at once, and counted", MAX);
     const char *const env[] = {"MAX_CONNECTIONS=4", "GATEWAY_THREADS=1", NULL};
-    if (gw_start(&g, env) != 0)
+    if (gateway_start(&g, env) != 0)
         return;
     h_sleep_ms(100); /* the start-up check's connection is closed by now */
     int fds[MAX];
@@ -275,13 +275,13 @@ static void test_max_connections(void)
     CHECK(r->status == 200 && h_match(r->body, "\ntodo_gateway_connections_refused_total [1-9]"),
           "once connections closed, new ones are served, and /metrics counts the refused one: %s", resp_brief(r));
     resp_free(r);
-    CHECK(strstr(gw_output(&g), "MAX_CONNECTIONS (4) open") != NULL, "the refusal is logged");
-    gw_stop(&g);
+    CHECK(strstr(gateway_output(&g), "MAX_CONNECTIONS (4) open") != NULL, "the refusal is logged");
+    gateway_stop(&g);
 }
 
 /* Location and Link are built from data (a token's sub, the query): percent-encoded URI
  * references that, followed as they are, reach the same resource (RFC 3986, RFC 8288). */
-static void test_header_encoding(gw_t *g)
+static void test_header_encoding(gateway_t *g)
 {
     const struct {
         const char *sub, *segment; /* the token's sub, and how a client puts it in a path */
@@ -329,15 +329,15 @@ int main(int argc, char **argv)
 {
     h_init(argc, argv, "test_abuse");
     PGconn *db = pg_admin();
-    gw_t g;
+    gateway_t g;
     const char *const one[] = {"GATEWAY_THREADS=1", "LOG_LEVEL=info", NULL}; /* info: the access log */
-    if (db != NULL && gw_start(&g, one) == 0) {
+    if (db != NULL && gateway_start(&g, one) == 0) {
         test_smuggling(&g, db);
         test_header_encoding(&g);
         test_few_resets(&g);
         test_rapid_reset(&g, db);
         h_section("shutdown");
-        gw_stop(&g);
+        gateway_stop(&g);
     }
     test_max_connections();
     if (db)

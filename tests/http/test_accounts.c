@@ -12,7 +12,7 @@
 #include "harness.h"
 #include "pgadmin.h"
 
-static gw_t gw;
+static gateway_t gw;
 
 typedef struct account {
     const char *id, *email, *name, *token, *password;
@@ -20,7 +20,7 @@ typedef struct account {
 } account_t;
 
 /* Checks a {"token", "user"} answer and reads it into a; returns 1 when it is well formed. */
-static int read_session(gw_t *g, const resp_t *r, const char *email, const char *name, account_t *a, long long ttl)
+static int read_session(gateway_t *g, const resp_t *r, const char *email, const char *name, account_t *a, long long ttl)
 {
     json_t *user = json_object_get(r->json, "user");
     const char *token = h_jstr(r->json, "token");
@@ -59,7 +59,7 @@ static int read_session(gw_t *g, const resp_t *r, const char *email, const char 
     return 1;
 }
 
-static int do_register(gw_t *g, const char *path, const char *email, const char *password, const char *name, account_t *a,
+static int do_register(gateway_t *g, const char *path, const char *email, const char *password, const char *name, account_t *a,
                        long long ttl)
 {
     const char *body = name ? h_fmt("{\"email\": \"%s\", \"password\": \"%s\", \"name\": \"%s\"}", email, password, name)
@@ -71,7 +71,7 @@ static int do_register(gw_t *g, const char *path, const char *email, const char 
     return ok;
 }
 
-static int do_login(gw_t *g, const char *path, const char *email, const char *password, account_t *a, long long ttl)
+static int do_login(gateway_t *g, const char *path, const char *email, const char *password, account_t *a, long long ttl)
 {
     resp_t *r = h_send(g, P_H1, "POST", path, NULL, h_fmt("{\"email\": \"%s\", \"password\": \"%s\"}", email, password));
     int ok = EXPECT_STATUS(r, 200) && read_session(g, r, NULL, a->name, a, ttl);
@@ -80,9 +80,9 @@ static int do_login(gw_t *g, const char *path, const char *email, const char *pa
 }
 
 /* Sends method path with token (no body) and checks the status (401s: unauthorized). */
-static int status_is(gw_t *g, const char *method, const char *path, const char *token, long want, const char *fmt, ...)
+static int status_is(gateway_t *g, const char *method, const char *path, const char *token, long want, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
-static int status_is(gw_t *g, const char *method, const char *path, const char *token, long want, const char *fmt, ...)
+static int status_is(gateway_t *g, const char *method, const char *path, const char *token, long want, const char *fmt, ...)
 {
     resp_t *r = h_send(g, P_H1, method, path, token, NULL);
     va_list ap;
@@ -321,10 +321,10 @@ static void test_logout(void)
 /* JWT_TTL with a suffix, iss/aud stamped, and nothing of the password in the log. */
 static void test_ttl(void)
 {
-    gw_t g;
+    gateway_t g;
     h_section("JWT_TTL=1h, JWT_ISSUER, JWT_AUDIENCE, LOG_LEVEL=debug");
     const char *const env[] = {"JWT_TTL=1h", "JWT_ISSUER=https://todo.example", "JWT_AUDIENCE=todo", "LOG_LEVEL=debug", NULL};
-    if (gw_start(&g, env) == 0) {
+    if (gateway_start(&g, env) == 0) {
         const char *tag = h_uid("ttl") + 4;
         const char *secret_pw = h_fmt("pw-%s-never-logged", tag);
         const char *token_sig = NULL;
@@ -347,31 +347,31 @@ static void test_ttl(void)
             EXPECT_ERROR(r, 401, "invalid_credentials");
             resp_free(r);
         }
-        gw_stop(&g);
-        const char *out = gw_output(&g);
+        gateway_stop(&g);
+        const char *out = gateway_output(&g);
         CHECK(strstr(out, secret_pw) == NULL, "the password is not in the gateway's output (LOG_LEVEL=debug)");
         CHECK(token_sig == NULL || strstr(out, token_sig) == NULL, "the token is not in the gateway's output (LOG_LEVEL=debug)");
     }
 
     h_section("JWT_TTL=2 JWT_LEEWAY=0: issued tokens expire");
     const char *const env2[] = {"JWT_TTL=2", "JWT_LEEWAY=0", NULL};
-    if (gw_start(&g, env2) == 0) {
+    if (gateway_start(&g, env2) == 0) {
         account_t a = {0};
         if (do_register(&g, "/api/auth/register", h_fmt("short.%s@example.com", h_uid("t") + 2), "short lived", "S", &a, 2)) {
             status_is(&g, "GET", "/api/auth/me", a.token, 200, "the token works while fresh");
             h_sleep_ms(3500);
             status_is(&g, "GET", "/api/auth/me", a.token, 401, "the token is 401 once past exp");
         }
-        gw_stop(&g);
+        gateway_stop(&g);
     }
 }
 
 static void test_accounts_off(void)
 {
-    gw_t g;
+    gateway_t g;
     h_section("ACCOUNTS=off");
     const char *const env[] = {"ACCOUNTS=off", NULL};
-    if (gw_start(&g, env) != 0)
+    if (gateway_start(&g, env) != 0)
         return;
     const char *routes[][2] = {{"POST", "/api/auth/register"}, {"POST", "/api/auth/signup"}, {"POST", "/api/auth/login"},
                                {"POST", "/api/auth/signin"},   {"POST", "/api/auth/logout"}, {"GET", "/api/auth/me"}};
@@ -389,18 +389,18 @@ static void test_accounts_off(void)
     resp_t *r = h_get(&g, P_H1, h_fmt("/api/%s/tasks", user), tok);
     EXPECT_STATUS(r, 200);
     resp_free(r);
-    gw_stop(&g);
+    gateway_stop(&g);
 }
 
 int main(int argc, char **argv)
 {
     h_init(argc, argv, "test_accounts");
-    if (gw_start(&gw, NULL) == 0) {
+    if (gateway_start(&gw, NULL) == 0) {
         test_register_login();
         test_concurrent_register();
         test_logout();
         h_section("shutdown");
-        gw_stop(&gw);
+        gateway_stop(&gw);
     }
     test_ttl();
     test_accounts_off();

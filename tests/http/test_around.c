@@ -31,7 +31,7 @@ static int lists(const char *value, const char *item)
     return lists_star(value, item, strcasecmp(item, "Authorization") != 0);
 }
 
-static resp_t *with_headers(gw_t *g, proto_t p, const char *method, const char *path, const char *token, const char *body,
+static resp_t *with_headers(gateway_t *g, proto_t p, const char *method, const char *path, const char *token, const char *body,
                             const char *h1, const char *h2, const char *h3)
 {
     const char *hdr[] = {h1, h2, h3, NULL};
@@ -41,10 +41,10 @@ static resp_t *with_headers(gw_t *g, proto_t p, const char *method, const char *
 
 static void test_cors(void)
 {
-    gw_t g;
+    gateway_t g;
     h_section("CORS_ORIGINS=http://app.example,http://other.example:3000");
     const char *const env[] = {"CORS_ORIGINS=http://app.example,http://other.example:3000", NULL};
-    if (gw_start(&g, env) != 0)
+    if (gateway_start(&g, env) != 0)
         return;
     const char *user = h_uid("cors");
     const char *tok = tok_user(user);
@@ -110,10 +110,10 @@ static void test_cors(void)
         resp_free(r);
     }
     h_section("CORS shutdown");
-    gw_stop(&g);
+    gateway_stop(&g);
 }
 
-static void test_no_cors(gw_t *g)
+static void test_no_cors(gateway_t *g)
 {
     h_section("no CORS_ORIGINS: no CORS headers");
     const char *user = h_uid("nocors");
@@ -134,7 +134,7 @@ static int sane_id(const char *s)
     return 1;
 }
 
-static void test_request_ids(gw_t *g)
+static void test_request_ids(gateway_t *g)
 {
     const char *user = h_uid("rid");
     const char *tok = tok_user(user);
@@ -202,7 +202,7 @@ static void test_request_ids(gw_t *g)
     }
 }
 
-static void test_health(gw_t *g)
+static void test_health(gateway_t *g)
 {
     for (proto_t p = P_H1; p <= P_H2C; p++) {
         h_section("%s: /healthz, /readyz", h_proto_name[p]);
@@ -237,7 +237,7 @@ static const char *norm(const char *path)
     return out;
 }
 
-static void test_openapi(gw_t *g)
+static void test_openapi(gateway_t *g)
 {
     h_section("/openapi.json");
     resp_t *r = h_get(g, P_H1, "/openapi.json", NULL);
@@ -297,7 +297,7 @@ static double counter_sum(const char *body, const char *label)
     return sum;
 }
 
-static void test_metrics(gw_t *g)
+static void test_metrics(gateway_t *g)
 {
     h_section("/metrics");
     const char *user = h_uid("metrics");
@@ -348,7 +348,7 @@ static void test_metrics(gw_t *g)
 }
 
 /* HEAD is GET without a body wherever GET is served (RFC 9110 9.3.2); a 204 has no Content-Length. */
-static void test_head_and_204(gw_t *g)
+static void test_head_and_204(gateway_t *g)
 {
     h_section("HEAD, and 204 without Content-Length");
     const char *user = h_uid("head");
@@ -384,10 +384,10 @@ static void test_head_and_204(gw_t *g)
  * Off by default (every other test runs without it and would see no 429). */
 static void test_rate_limit(void)
 {
-    gw_t g;
+    gateway_t g;
     const char *const env[] = {"RATE_LIMIT=1", "RATE_LIMIT_BURST=3", NULL};
     h_section("RATE_LIMIT=1 RATE_LIMIT_BURST=3");
-    if (gw_start(&g, env) != 0)
+    if (gateway_start(&g, env) != 0)
         return;
     const char *user = h_uid("limited");
     const char *path = h_fmt("/api/%s/tasks", user);
@@ -426,14 +426,14 @@ static void test_rate_limit(void)
     r = h_get(&g, P_H1, path, tok_user(user));
     EXPECT_STATUS(r, 200);
     resp_free(r);
-    gw_stop(&g);
+    gateway_stop(&g);
 }
 
 int main(int argc, char **argv)
 {
     h_init(argc, argv, "test_around");
-    gw_t g;
-    if (gw_start(&g, NULL) == 0) {
+    gateway_t g;
+    if (gateway_start(&g, NULL) == 0) {
         test_health(&g);
         test_request_ids(&g);
         test_no_cors(&g);
@@ -441,7 +441,7 @@ int main(int argc, char **argv)
         test_metrics(&g);
         test_head_and_204(&g);
         h_section("shutdown");
-        gw_stop(&g);
+        gateway_stop(&g);
     }
     test_cors();
     test_rate_limit();

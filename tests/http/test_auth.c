@@ -11,7 +11,7 @@
 
 #include "harness.h"
 
-static gw_t gw;
+static gateway_t gw;
 static const char *HS = "{\"alg\":\"HS256\",\"typ\":\"JWT\"}";
 
 static const char *payload(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -27,7 +27,7 @@ static const char *payload(const char *fmt, ...)
 }
 
 /* GET path with "Authorization: <authorization>" (NULL: no header); expects status. */
-static void try_auth(gw_t *g, const char *what, const char *authorization, const char *path, long status)
+static void try_auth(gateway_t *g, const char *what, const char *authorization, const char *path, long status)
 {
     const char *hdr[] = {authorization ? h_fmt("Authorization: %s", authorization) : NULL, NULL};
     req_t rq = {.method = "GET", .path = path, .headers = hdr, .proto = P_H1};
@@ -49,7 +49,7 @@ static void try_auth(gw_t *g, const char *what, const char *authorization, const
     resp_free(r);
 }
 
-static void try_token(gw_t *g, const char *what, const char *token, const char *path, long status)
+static void try_token(gateway_t *g, const char *what, const char *token, const char *path, long status)
 {
     try_auth(g, what, h_fmt("Bearer %s", token), path, status);
 }
@@ -295,10 +295,10 @@ static void test_mismatch(void)
 
 static void test_issuer_audience(void)
 {
-    gw_t g;
+    gateway_t g;
     const char *const env[] = {"JWT_ISSUER=https://issuer.example", "JWT_AUDIENCE=todo-api", NULL};
     h_section("JWT_ISSUER and JWT_AUDIENCE");
-    if (gw_start(&g, env) != 0)
+    if (gateway_start(&g, env) != 0)
         return;
     const char *U = h_uid("issaud");
     const char *path = h_fmt("/api/%s/tasks", U);
@@ -321,15 +321,15 @@ static void test_issuer_audience(void)
               T("{\"sub\":\"%s\",\"iss\":\"https://issuer.example\",\"aud\":[\"a\",\"b\"],\"exp\":%lld}", U, exp), path, 401);
     try_token(&g, "a plain token without iss or aud", tok_user(U), path, 401);
 #undef T
-    gw_stop(&g);
+    gateway_stop(&g);
 }
 
 static void test_leeway(void)
 {
-    gw_t g;
+    gateway_t g;
     const char *const env[] = {"JWT_LEEWAY=5", NULL};
     h_section("JWT_LEEWAY=5");
-    if (gw_start(&g, env) != 0)
+    if (gateway_start(&g, env) != 0)
         return;
     const char *U = h_uid("leeway");
     const char *path = h_fmt("/api/%s/tasks", U);
@@ -341,17 +341,17 @@ static void test_leeway(void)
               path, 401);
     try_token(&g, "exp 30 s ahead", tok_craft(HS, payload("{\"sub\":\"%s\",\"exp\":%lld}", U, now + 30), "sha256", H_SECRET), path,
               200);
-    gw_stop(&g);
+    gateway_stop(&g);
 }
 
 int main(int argc, char **argv)
 {
     h_init(argc, argv, "test_auth");
-    if (gw_start(&gw, NULL) == 0) {
+    if (gateway_start(&gw, NULL) == 0) {
         test_tokens();
         test_mismatch();
         h_section("shutdown");
-        gw_stop(&gw);
+        gateway_stop(&gw);
     }
     test_issuer_audience();
     test_leeway();

@@ -22,7 +22,7 @@ static int starts_with(const char *s, const char *prefix)
     return s != NULL && strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
-static void test_many_streams(gw_t *g, proto_t proto)
+static void test_many_streams(gateway_t *g, proto_t proto)
 {
     enum { N = 120 };
     h_section("%d concurrent streams on one HTTP/2 connection (%s)", N, h_proto_name[proto]);
@@ -124,7 +124,7 @@ static const char *judge(int kind, const resp_t *r, const char *user, long long 
     }
 }
 
-static void test_no_user_leak(gw_t *g, PGconn *db)
+static void test_no_user_leak(gateway_t *g, PGconn *db)
 {
     enum { N = 400, SEED = 3 };
     h_section("one thread, one database connection: %d interleaved requests of two users", N);
@@ -226,7 +226,7 @@ static void test_no_user_leak(gw_t *g, PGconn *db)
     free(want);
 }
 
-static void test_toggles(gw_t *g, proto_t proto)
+static void test_toggles(gateway_t *g, proto_t proto)
 {
     enum { N = 50 };
     h_section("%d concurrent toggles of one task (%s)", N, h_proto_name[proto]);
@@ -259,7 +259,7 @@ static void test_toggles(gw_t *g, proto_t proto)
 
 /* Starts n HTTP/2 streams on one connection, drives them for ms, then drops them all
  * (each stream reset, then the connection closed). */
-static void reset_streams(gw_t *g, int n, const char *path, const char *token, long ms)
+static void reset_streams(gateway_t *g, int n, const char *path, const char *token, long ms)
 {
     CURLM *m = curl_multi_init();
     curl_multi_setopt(m, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
@@ -293,7 +293,7 @@ static void reset_streams(gw_t *g, int n, const char *path, const char *token, l
     free(hl);
 }
 
-static void test_disconnects(gw_t *g, PGconn *db)
+static void test_disconnects(gateway_t *g, PGconn *db)
 {
     const char *user = h_uid("gone");
     const char *tok = tok_user(user);
@@ -394,7 +394,7 @@ static void test_disconnects(gw_t *g, PGconn *db)
  * pipeline goes partial and waits for the socket to drain while reads keep arriving. (A
  * read event once cleared the pending-write flag and the next flush asked h2o for a second
  * write notification: h2o aborted the process.) Every answer must be a JSON 422 or a 503. */
-static void test_big_bodies(gw_t *g)
+static void test_big_bodies(gateway_t *g)
 {
     enum { N = 400 };
     h_section("%d concurrent requests with 60 KB bodies on a one-connection pool", N);
@@ -432,27 +432,27 @@ static void test_big_bodies(gw_t *g)
 int main(int argc, char **argv)
 {
     h_init(argc, argv, "test_concurrency");
-    gw_t g;
+    gateway_t g;
     const char *dir = h_make_cert();
     const char *tls_cert = dir ? h_fmt("TLS_CERT=%s/cert.pem", dir) : "TLS_CERT";
     const char *tls_key = dir ? h_fmt("TLS_KEY=%s/key.pem", dir) : "TLS_KEY";
     const char *const tls[] = {tls_cert, tls_key, NULL};
-    if (gw_start(&g, tls) == 0) {
+    if (gateway_start(&g, tls) == 0) {
         test_many_streams(&g, h_mux_proto(&g));
         if (h_mux_proto(&g) != P_UPGRADE)
             test_many_streams(&g, P_UPGRADE);
         test_toggles(&g, h_mux_proto(&g));
         h_section("shutdown");
-        gw_stop(&g);
+        gateway_stop(&g);
     }
     PGconn *db = pg_admin();
     const char *const one[] = {"GATEWAY_THREADS=1", "DB_POOL_SIZE=1", tls_cert, tls_key, NULL};
-    if (gw_start(&g, one) == 0) {
+    if (gateway_start(&g, one) == 0) {
         test_no_user_leak(&g, db);
         test_big_bodies(&g);
         test_disconnects(&g, db);
         h_section("shutdown (one thread, one connection)");
-        gw_stop(&g);
+        gateway_stop(&g);
     }
     if (db)
         PQfinish(db);

@@ -3,7 +3,9 @@
  * promptly, while what needs no database (401, 403, 404, 405, 415) is answered as usual. A
  * statement over DB_STATEMENT_TIMEOUT (a table held locked): 504 timeout, nothing stored.
  * A full queue (DB_QUEUE_MAX): 503 unavailable with Retry-After. Backends killed under the
- * gateway: it reconnects, answering 503 (never 500) meanwhile. */
+ * gateway: it reconnects, answering 503 (never 500) meanwhile. A function raising a status
+ * the gateway has no error body for (PT418 without a DETAIL): 500 internal_error and an
+ * error in the log, never a client error the client would think its own. */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,10 +24,10 @@ static int retry_after_ok(const resp_t *r)
 
 static void test_unreachable(void)
 {
-    gw_t g;
+    gateway_t g;
     h_section("database unreachable (port 1)");
     const char *const env[] = {"DATABASE_URL=postgresql://todo_gateway@127.0.0.1:1/todo", NULL};
-    if (gw_start(&g, env) != 0)
+    if (gateway_start(&g, env) != 0)
         return;
     const char *user = h_uid("down");
     const char *tok = tok_user(user);
@@ -90,15 +92,15 @@ static void test_unreachable(void)
         EXPECT_ERROR(r, 415, "unsupported_media_type");
         resp_free(r);
     }
-    gw_stop(&g);
+    gateway_stop(&g);
 }
 
 static void test_statement_timeout(PGconn *db)
 {
-    gw_t g;
+    gateway_t g;
     h_section("DB_STATEMENT_TIMEOUT=300 with the table locked: 504");
     const char *const env[] = {"DB_STATEMENT_TIMEOUT=300", NULL};
-    if (gw_start(&g, env) != 0)
+    if (gateway_start(&g, env) != 0)
         return;
     const char *user = h_uid("slow");
     const char *tok = tok_user(user);
@@ -123,17 +125,17 @@ static void test_statement_timeout(PGconn *db)
     r = h_send(&g, P_H2C, "POST", base, tok, "{\"title\": \"stored\"}");
     EXPECT_STATUS(r, 201);
     resp_free(r);
-    gw_stop(&g);
+    gateway_stop(&g);
 }
 
 static void test_queue_full(PGconn *db)
 {
-    gw_t g;
+    gateway_t g;
     enum { N = 8 };
     h_section("DB_QUEUE_MAX=1 with one busy connection: 503 unavailable");
     const char *const env[] = {
         "GATEWAY_THREADS=1", "DB_POOL_SIZE=1", "DB_PIPELINE_DEPTH=1", "DB_QUEUE_MAX=1", "DB_STATEMENT_TIMEOUT=1500", NULL};
-    if (gw_start(&g, env) != 0)
+    if (gateway_start(&g, env) != 0)
         return;
     const char *user = h_uid("queue");
     const char *tok = tok_user(user);
@@ -164,17 +166,17 @@ static void test_queue_full(PGconn *db)
     resp_t *r = h_get(&g, P_H1, base, tok);
     EXPECT_STATUS(r, 200);
     resp_free(r);
-    gw_stop(&g);
+    gateway_stop(&g);
 }
 
 static void test_reconnect(PGconn *db)
 {
-    gw_t g;
+    gateway_t g;
     h_section("backends terminated under the gateway: it reconnects");
     const char *url = getenv("TEST_DATABASE_URL");
     const char *app = h_fmt("gwtest-%d", (int)getpid());
     const char *const env[] = {h_fmt("DATABASE_URL=%s%sapplication_name=%s", url, strchr(url, '?') ? "&" : "?", app), NULL};
-    if (gw_start(&g, env) != 0)
+    if (gateway_start(&g, env) != 0)
         return;
     const char *user = h_uid("reconnect");
     const char *tok = tok_user(user);
@@ -219,7 +221,49 @@ static void test_reconnect(PGconn *db)
     r = h_send(&g, P_H1, "POST", base, tok, "{\"title\": \"after\"}");
     EXPECT_STATUS(r, 201);
     resp_free(r);
-    gw_stop(&g);
+    gateway_stop(&g);
+}
+
+static void test_unknown_status(PGconn *db)
+{
+    gateway_t g;
+    h_section("a function raises PT418 with no body: 500 internal_error, logged");
+    const char *user = h_uid("teapot");
+    const char *tok = tok_user(user);
+    /* a trigger for this test's user alone, so nothing else running against the database sees it */
+    if (!CHECK(pg_run(db,
+                      "create function public.test_teapot() returns trigger language plpgsql as "
+                      "$$ begin raise sqlstate 'PT418' using message = 'I am a teapot'; end $$",
+                      NULL, NULL) &&
+                   pg_run(db,
+                          h_fmt("create trigger test_teapot before insert on todo.tasks for each row "
+                                "when (new.user_id = '%s') execute function public.test_teapot()",
+                                user),
+                          NULL, NULL),
+               "the trigger is in place"))
+        goto cleanup;
+    if (gateway_start(&g, NULL) != 0)
+        goto cleanup;
+    for (proto_t p = P_H1; p <= P_H2C; p++) {
+        req_t rq = {.method = "POST",
+                    .path = h_fmt("/api/%s/tasks", user),
+                    .token = tok,
+                    .body = "{\"title\": \"tea\"}",
+                    .proto = p,
+                    .raw = 1}; /* raw: a 500 is what this test wants */
+        resp_t *r = h_req(&g, &rq);
+        EXPECT_ERROR(r, 500, "internal_error");
+        CHECK(resp_header(r, "X-Request-Id") != NULL && r->body != NULL && strstr(r->body, "teapot") == NULL,
+              "the 500 carries a request id and nothing of the database's message: %s", resp_brief(r));
+        resp_free(r);
+    }
+    const char *out = gateway_output(&g); /* before the stop removes it */
+    gateway_stop(&g);
+    CHECK(h_match(out, "error .*no error body for status 418 \\(create_task\\)"), "the gateway logs an error naming the status: %s",
+          out);
+cleanup:
+    pg_run(db, "drop trigger if exists test_teapot on todo.tasks", NULL, NULL);
+    pg_run(db, "drop function if exists public.test_teapot()", NULL, NULL);
 }
 
 int main(int argc, char **argv)
@@ -231,6 +275,7 @@ int main(int argc, char **argv)
         test_statement_timeout(db);
         test_queue_full(db);
         test_reconnect(db);
+        test_unknown_status(db);
         PQfinish(db);
     }
     return h_finish();

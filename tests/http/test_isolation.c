@@ -12,7 +12,7 @@
 #include "harness.h"
 #include "pgadmin.h"
 
-static gw_t gw;
+static gateway_t gw;
 
 static char *dump(const json_t *j)
 {
@@ -36,7 +36,7 @@ static const char *masked(const resp_t *r, long long id)
 int main(int argc, char **argv)
 {
     h_init(argc, argv, "test_isolation");
-    if (gw_start(&gw, NULL) != 0)
+    if (gateway_start(&gw, NULL) != 0)
         return h_finish();
     PGconn *db = pg_admin();
     const char *alice = h_uid("alice"), *bob = h_uid("bob");
@@ -67,7 +67,7 @@ int main(int argc, char **argv)
         bid = json_integer_value(json_object_get(r->json, "id"));
     resp_free(r);
     if (aid == 0 || bid == 0 || alice_json == NULL) {
-        gw_stop(&gw);
+        gateway_stop(&gw);
         if (db)
             PQfinish(db);
         return h_finish();
@@ -208,6 +208,6 @@ int main(int argc, char **argv)
     if (db)
         PQfinish(db);
     h_section("shutdown");
-    gw_stop(&gw);
+    gateway_stop(&gw);
     return h_finish();
 }

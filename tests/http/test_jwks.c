@@ -109,7 +109,7 @@ static const char *token(const jkey_t *k, const char *alg, const char *kid, cons
     return h_fmt("%s.%s", input, sign(k, alg, input));
 }
 
-static void expect(gw_t *g, const char *what, const char *tok, const char *path, long status)
+static void expect(gateway_t *g, const char *what, const char *tok, const char *path, long status)
 {
     resp_t *r = h_get(g, P_H1, path, tok);
     if (status == 401)
@@ -227,10 +227,10 @@ int main(int argc, char **argv)
         }
     }
 
-    gw_t g;
+    gateway_t g;
     const char *const env[] = {h_fmt("JWT_JWKS_FILE=%s", file), NULL};
     h_section("JWT_JWKS_FILE: accepted tokens");
-    if (gw_start(&g, env) == 0) {
+    if (gateway_start(&g, env) == 0) {
         expect(&g, "EdDSA (Ed25519), Better Auth's default", token(&ed, "EdDSA", "ed-1", pl), path, 200);
         expect(&g, "ES256", token(&ec, "ES256", "ec-1", pl), path, 200);
         expect(&g, "RS256", token(&rs, "RS256", "rsa-1", pl), path, 200);
@@ -268,7 +268,7 @@ int main(int argc, char **argv)
                    tok_craft("{\"alg\":\"HS256\",\"kid\":\"ed-1\",\"typ\":\"JWT\"}", pl, "sha256", h_fmt("%.43s", x)), path, 401);
         }
         h_section("JWT_JWKS_FILE: shutdown");
-        gw_stop(&g);
+        gateway_stop(&g);
     }
 
     h_section("an unreadable JWT_JWKS_FILE stops start-up");
@@ -276,13 +276,14 @@ int main(int argc, char **argv)
     write_file(broken, "{\"keys\": [ not json");
     const char *const bad[][2] = {{h_fmt("JWT_JWKS_FILE=%s/missing.json", dir), NULL}, {h_fmt("JWT_JWKS_FILE=%s", broken), NULL}};
     for (size_t i = 0; i < 2; i++) {
-        if (gw_spawn(&g, bad[i], NULL) != 0)
+        if (gateway_spawn(&g, bad[i], NULL) != 0)
             continue;
         int st = 0;
-        int ended = gw_wait_exit(&g, 5000, &st);
-        CHECK(ended && WIFEXITED(st) && WEXITSTATUS(st) != 0 && strstr(gw_output(&g), "JWT_JWKS_FILE") != NULL,
-              "%s: start-up fails naming JWT_JWKS_FILE (%s): %.200s", bad[i][0], ended ? "ended" : "still running", gw_output(&g));
-        gw_kill(&g);
+        int ended = gateway_wait_exit(&g, 5000, &st);
+        CHECK(ended && WIFEXITED(st) && WEXITSTATUS(st) != 0 && strstr(gateway_output(&g), "JWT_JWKS_FILE") != NULL,
+              "%s: start-up fails naming JWT_JWKS_FILE (%s): %.200s", bad[i][0], ended ? "ended" : "still running",
+              gateway_output(&g));
+        gateway_kill(&g);
     }
 
     h_section("JWT_JWKS_URL");
@@ -291,7 +292,7 @@ int main(int argc, char **argv)
     pid_t server = serve_jwks(file, counter, &port);
     if (CHECK(server > 0, "a JWKS endpoint started")) {
         const char *const env2[] = {h_fmt("JWT_JWKS_URL=http://127.0.0.1:%d/api/auth/jwks", port), NULL};
-        if (gw_start(&g, env2) == 0) {
+        if (gateway_start(&g, env2) == 0) {
             expect(&g, "EdDSA, the set fetched from the URL", token(&ed, "EdDSA", "ed-1", pl), path, 200);
             expect(&g, "ES256, the set fetched from the URL", token(&ec, "ES256", "ec-1", pl), path, 200);
             long before = read_count(counter);
@@ -301,7 +302,7 @@ int main(int argc, char **argv)
             long after = read_count(counter);
             CHECK(after - before <= 1, "ten unknown kids in a row fetch the set at most once more (%ld fetches)", after - before);
             expect(&g, "the known kid still", token(&ed, "EdDSA", "ed-1", pl), path, 200);
-            gw_stop(&g);
+            gateway_stop(&g);
         }
         kill(server, SIGKILL);
         waitpid(server, NULL, 0);

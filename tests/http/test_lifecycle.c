@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -17,43 +18,43 @@
 #include "harness.h"
 #include "pgadmin.h"
 
-#ifndef GW_EXPECTED_VERSION
-#define GW_EXPECTED_VERSION "0.0.0"
+#ifndef EXPECTED_VERSION
+#define EXPECTED_VERSION "0.0.0"
 #endif
 
 static void test_cli(void)
 {
-    gw_t g;
+    gateway_t g;
     int st = 0;
     h_section("--version");
     const char *const v[] = {"--version", NULL};
-    if (gw_spawn(&g, NULL, v) == 0) {
-        int ended = gw_wait_exit(&g, 5000, &st);
-        const char *out = gw_output(&g);
+    if (gateway_spawn(&g, NULL, v) == 0) {
+        int ended = gateway_wait_exit(&g, 5000, &st);
+        const char *out = gateway_output(&g);
         CHECK(ended && WIFEXITED(st) && WEXITSTATUS(st) == 0, "--version exits 0");
-        CHECK(strcmp(out, "todo-gateway " GW_EXPECTED_VERSION "\n") == 0, "--version prints \"todo-gateway %s\", got \"%s\"",
-              GW_EXPECTED_VERSION, out);
-        gw_kill(&g);
+        CHECK(strcmp(out, "todo-gateway " EXPECTED_VERSION "\n") == 0, "--version prints \"todo-gateway %s\", got \"%s\"",
+              EXPECTED_VERSION, out);
+        gateway_kill(&g);
     }
     h_section("--help");
     const char *const hlp[] = {"--help", NULL};
-    if (gw_spawn(&g, NULL, hlp) == 0) {
-        int ended = gw_wait_exit(&g, 5000, &st);
-        const char *out = gw_output(&g);
+    if (gateway_spawn(&g, NULL, hlp) == 0) {
+        int ended = gateway_wait_exit(&g, 5000, &st);
+        const char *out = gateway_output(&g);
         CHECK(ended && WIFEXITED(st) && WEXITSTATUS(st) == 0, "--help exits 0");
         static const char *const vars[] = {"BETTER_AUTH_SECRET", "DATABASE_URL", "PORT",    "TLS_CERT",
                                            "MAX_BODY",           "CORS_ORIGINS", "JWT_TTL", "DB_POOL_SIZE"};
         for (size_t i = 0; i < sizeof vars / sizeof *vars; i++)
             CHECK(strstr(out, vars[i]) != NULL, "--help describes %s", vars[i]);
-        gw_kill(&g);
+        gateway_kill(&g);
     }
     h_section("an unknown option");
     const char *const bad[] = {"--frobnicate", NULL};
-    if (gw_spawn(&g, NULL, bad) == 0) {
-        int ended = gw_wait_exit(&g, 5000, &st);
+    if (gateway_spawn(&g, NULL, bad) == 0) {
+        int ended = gateway_wait_exit(&g, 5000, &st);
         CHECK(ended && WIFEXITED(st) && WEXITSTATUS(st) != 0, "an unknown option exits non-zero (%s)",
               ended ? "ended" : "still running");
-        gw_kill(&g);
+        gateway_kill(&g);
     }
 }
 
@@ -91,12 +92,12 @@ static void test_bad_config(void)
     };
     h_section("bad configuration stops start-up, naming the variable");
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-        gw_t g;
-        if (gw_spawn(&g, cases[i].env, NULL) != 0)
+        gateway_t g;
+        if (gateway_spawn(&g, cases[i].env, NULL) != 0)
             continue;
         int st = 0;
-        int ended = gw_wait_exit(&g, 5000, &st);
-        const char *out = gw_output(&g);
+        int ended = gateway_wait_exit(&g, 5000, &st);
+        const char *out = gateway_output(&g);
         const char *desc = h_fmt("%s%s%s", cases[i].env[0], cases[i].env[1] ? " " : "", cases[i].env[1] ? cases[i].env[1] : "");
         if (CHECK(ended && WIFEXITED(st) && WEXITSTATUS(st) != 0, "%s: start-up fails with a non-zero exit (%s)", desc,
                   !ended          ? "still running after 5 s"
@@ -104,7 +105,7 @@ static void test_bad_config(void)
                                   : "killed by a signal"))
             CHECK(strstr(out, cases[i].names[0]) != NULL || (cases[i].names[1] && strstr(out, cases[i].names[1]) != NULL),
                   "%s: the message names %s: \"%.300s\"", desc, cases[i].names[0], out);
-        gw_kill(&g);
+        gateway_kill(&g);
     }
 
     h_section("a port already in use");
@@ -113,27 +114,54 @@ static void test_bad_config(void)
     socklen_t l = sizeof a;
     if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 && listen(fd, 1) == 0 &&
         getsockname(fd, (struct sockaddr *)&a, &l) == 0) {
-        gw_t g;
+        gateway_t g;
         const char *const env[] = {h_fmt("PORT=%d", ntohs(a.sin_port)), NULL};
-        if (gw_spawn(&g, env, NULL) == 0) {
+        if (gateway_spawn(&g, env, NULL) == 0) {
             int st = 0;
-            int ended = gw_wait_exit(&g, 5000, &st);
+            int ended = gateway_wait_exit(&g, 5000, &st);
             CHECK(ended && WIFEXITED(st) && WEXITSTATUS(st) != 0, "a PORT in use makes start-up fail (%s): %.200s",
-                  ended ? "ended" : "still running after 5 s", gw_output(&g));
-            gw_kill(&g);
+                  ended ? "ended" : "still running after 5 s", gateway_output(&g));
+            gateway_kill(&g);
         }
     }
     if (fd >= 0)
         close(fd);
+
+    /* With a stack limit so large that no thread's stack can be mapped (glibc sizes thread
+     * stacks by RLIMIT_STACK), every pthread_create fails: start-up must say so and exit 1,
+     * not run with no thread. The gateway inherits the limit; this process has it only while
+     * it forks the gateway. */
+    h_section("a thread that cannot start fails start-up");
+    struct rlimit saved, huge;
+    if (CHECK(getrlimit(RLIMIT_STACK, &saved) == 0, "getrlimit")) {
+        huge = (struct rlimit){.rlim_cur = (rlim_t)1 << 46, .rlim_max = saved.rlim_max};
+        if (saved.rlim_max != RLIM_INFINITY && saved.rlim_max < huge.rlim_cur)
+            huge.rlim_cur = saved.rlim_max;
+        gateway_t g;
+        int spawned = setrlimit(RLIMIT_STACK, &huge) == 0 && gateway_spawn(&g, NULL, NULL) == 0;
+        setrlimit(RLIMIT_STACK, &saved);
+        if (CHECK(spawned, "the gateway is spawned with RLIMIT_STACK of 64 TiB")) {
+            int st = 0;
+            int ended = gateway_wait_exit(&g, 5000, &st);
+            const char *out = gateway_output(&g);
+            CHECK(ended && WIFEXITED(st) && WEXITSTATUS(st) == 1, "start-up fails with exit 1 (%s)",
+                  !ended          ? "still running after 5 s"
+                  : WIFEXITED(st) ? h_fmt("exit %d", WEXITSTATUS(st))
+                                  : "killed by a signal");
+            CHECK(h_match(out, "cannot start thread 1 of [0-9]+") && strstr(out, "start-up failed") != NULL,
+                  "the log says which thread could not start: %.300s", out);
+            gateway_kill(&g);
+        }
+    }
 }
 
 static void test_health(void)
 {
-    gw_t g;
+    gateway_t g;
     h_section("start, /healthz, /readyz, stop");
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    if (gw_start(&g, NULL) != 0)
+    if (gateway_start(&g, NULL) != 0)
         return;
     CHECK(h_ms_since(&t0) < 5000, "the gateway answers /healthz within 5 s of starting (%ld ms)", h_ms_since(&t0));
     for (proto_t p = P_H1; p <= P_H2C; p++) {
@@ -151,7 +179,7 @@ static void test_health(void)
     resp_free(r);
     pid_t pid = g.pid;
     int port = g.port;
-    gw_stop(&g);
+    gateway_stop(&g);
     CHECK(kill(pid, 0) != 0, "the process is gone after the stop");
     int fd = h_tcp_connect(port);
     CHECK(fd < 0, "nothing listens on the port any more");
@@ -189,7 +217,7 @@ static void drive(inflight_t *f, long ms)
     }
 }
 
-static void inflight_start(inflight_t *f, gw_t *g, const char *path, const char *token)
+static void inflight_start(inflight_t *f, gateway_t *g, const char *path, const char *token)
 {
     memset(f, 0, sizeof *f);
     f->rq = (req_t){.method = "GET", .path = path, .token = token, .proto = P_H1, .timeout_ms = 20000, .raw = 1};
@@ -216,9 +244,9 @@ static void test_graceful(void)
     PGconn *db = pg_admin();
     if (db == NULL)
         return;
-    gw_t g;
+    gateway_t g;
     h_section("SIGTERM lets an in-flight request finish");
-    if (gw_start(&g, NULL) == 0) {
+    if (gateway_start(&g, NULL) == 0) {
         const char *user = h_uid("graceful");
         const char *tok = tok_user(user);
         const char *path = h_fmt("/api/%s/tasks", user);
@@ -236,15 +264,15 @@ static void test_graceful(void)
         CHECK(r->status == 200 && h_jlen(r) == 0, "the in-flight request completes with 200 after SIGTERM: %s", resp_brief(r));
         resp_free(r);
         int st = 0;
-        int ended = gw_wait_exit(&g, 15000, &st);
+        int ended = gateway_wait_exit(&g, 15000, &st);
         CHECK(ended && WIFEXITED(st) && WEXITSTATUS(st) == 0, "then the gateway exits 0 (%s): %s",
-              ended ? (WIFEXITED(st) ? h_fmt("exit %d", WEXITSTATUS(st)) : "signal") : "still running", gw_output(&g));
-        gw_kill(&g);
+              ended ? (WIFEXITED(st) ? h_fmt("exit %d", WEXITSTATUS(st)) : "signal") : "still running", gateway_output(&g));
+        gateway_kill(&g);
     }
 
     h_section("SHUTDOWN_TIMEOUT=1 bounds the wait for a stuck request");
     const char *const env[] = {"SHUTDOWN_TIMEOUT=1", "DB_STATEMENT_TIMEOUT=0", NULL};
-    if (gw_start(&g, env) == 0) {
+    if (gateway_start(&g, env) == 0) {
         const char *user = h_uid("stuck");
         pg_run(db, "begin", NULL, NULL);
         pg_run(db, "lock table todo.tasks in access exclusive mode", NULL, NULL);
@@ -257,7 +285,7 @@ static void test_graceful(void)
         int ended = 0;
         while (!ended && h_ms_since(&t0) < 15000) {
             drive(&f, 50);
-            ended = gw_wait_exit(&g, 0, &st);
+            ended = gateway_wait_exit(&g, 0, &st);
         }
         long ms = h_ms_since(&t0);
         CHECK(ended && WIFEXITED(st) && WEXITSTATUS(st) == 0 && ms < 6000,
@@ -268,7 +296,7 @@ static void test_graceful(void)
         resp_t *r = inflight_end(&f);
         CHECK(r->status != 200, "the stuck request did not get a 200: %s", resp_brief(r));
         resp_free(r);
-        gw_kill(&g);
+        gateway_kill(&g);
     }
     PQfinish(db);
 }

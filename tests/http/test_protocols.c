@@ -26,7 +26,7 @@ static size_t sink(char *d, size_t s, size_t n, void *u)
     return s * n;
 }
 
-static void test_no_alpn(gw_t *g)
+static void test_no_alpn(gateway_t *g)
 {
     h_section("TLS without ALPN");
     CURL *h = curl_easy_init();
@@ -67,7 +67,7 @@ static void test_no_alpn(gw_t *g)
     }
 }
 
-static void test_raw(gw_t *g)
+static void test_raw(gateway_t *g)
 {
     h_section("raw HTTP/1.0 and pipelined HTTP/1.1");
     const char *r10 = "GET /healthz HTTP/1.0\r\n\r\n";
@@ -118,10 +118,10 @@ int main(int argc, char **argv)
 {
     h_init(argc, argv, "test_protocols");
     const char *dir = h_make_cert();
-    gw_t g;
+    gateway_t g;
     if (dir != NULL) {
         const char *const env[] = {h_fmt("TLS_CERT=%s/cert.pem", dir), h_fmt("TLS_KEY=%s/key.pem", dir), NULL};
-        if (gw_start(&g, env) == 0) {
+        if (gateway_start(&g, env) == 0) {
             h_section("core flow over HTTP/1.1");
             h_flow_crud(&g, P_H1, CURL_HTTP_VERSION_1_1);
             h_section("core flow over h2c (prior knowledge)");
@@ -135,17 +135,17 @@ int main(int argc, char **argv)
             test_no_alpn(&g);
             test_raw(&g);
             h_section("shutdown (TLS)");
-            gw_stop(&g);
+            gateway_stop(&g);
         }
     }
     const char *const env2[] = {"DB_PREPARED=off", NULL};
-    if (gw_start(&g, env2) == 0) {
+    if (gateway_start(&g, env2) == 0) {
         h_section("DB_PREPARED=off: core flow over HTTP/1.1");
         h_flow_crud(&g, P_H1, CURL_HTTP_VERSION_1_1);
         h_section("DB_PREPARED=off: core flow over h2c");
         h_flow_crud(&g, P_H2C, CURL_HTTP_VERSION_2_0);
         h_section("shutdown (DB_PREPARED=off)");
-        gw_stop(&g);
+        gateway_stop(&g);
     }
     return h_finish();
 }

@@ -10,7 +10,7 @@
 #include "harness.h"
 #include "pgadmin.h"
 
-static gw_t gw;
+static gateway_t gw;
 static proto_t P;
 
 /* POSTs body as the user; returns the new task's id, or 0 after a failure. */
@@ -785,7 +785,7 @@ static void test_large_list(PGconn *db)
 
 /* --- MAX_BODY ---------------------------------------------------------------------------- */
 
-static void test_max_body(gw_t *small)
+static void test_max_body(gateway_t *small)
 {
     h_section("%s: MAX_BODY=1024 (413)", h_proto_name[P]);
     const char *user = h_uid("maxbody");
@@ -834,7 +834,7 @@ int main(int argc, char **argv)
 {
     h_init(argc, argv, "test_tasks");
     PGconn *db = pg_admin();
-    if (gw_start(&gw, NULL) == 0) {
+    if (gateway_start(&gw, NULL) == 0) {
         static const proto_t protos[] = {P_H1, P_H2C};
         for (size_t i = 0; i < 2; i++) {
             P = protos[i];
@@ -849,17 +849,17 @@ int main(int argc, char **argv)
                 test_large_list(db);
         }
         h_section("shutdown");
-        gw_stop(&gw);
+        gateway_stop(&gw);
     }
-    gw_t small;
+    gateway_t small;
     const char *const env[] = {"MAX_BODY=1024", NULL};
-    if (gw_start(&small, env) == 0) {
+    if (gateway_start(&small, env) == 0) {
         P = P_H1;
         test_max_body(&small);
         P = P_H2C;
         test_max_body(&small);
         h_section("shutdown MAX_BODY=1024");
-        gw_stop(&small);
+        gateway_stop(&small);
     }
     if (db != NULL)
         PQfinish(db);

@@ -11,6 +11,7 @@
 
 #include "auth.h"
 #include "check.h"
+#include "jwk.h"
 #include "jwks.h"
 
 static void b64url(const unsigned char *in, size_t len, char *out)
@@ -156,8 +157,8 @@ int main(void)
              "{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":\"%s\",\"kid\":\"enc\",\"use\":\"enc\"}]}",
              x, x);
     CHECK_EQ(gw_jwks_load_json(jwks, strlen(jwks), err, sizeof(err)), 1); /* the "enc" key is skipped */
-    CHECK(gw_jwks_supports("EdDSA") && gw_jwks_supports("ES256") && gw_jwks_supports("RS256") && gw_jwks_supports("PS256"));
-    CHECK(!gw_jwks_supports("HS256") && !gw_jwks_supports("none") && !gw_jwks_supports("eddsa"));
+    CHECK(gw_jwk_supports("EdDSA") && gw_jwk_supports("ES256") && gw_jwk_supports("RS256") && gw_jwk_supports("PS256"));
+    CHECK(!gw_jwk_supports("HS256") && !gw_jwk_supports("none") && !gw_jwk_supports("eddsa"));
 
     /* gw_jwks_enabled() is set by gw_jwks_start; with a file it loads and enables */
     FILE *f = fopen("/tmp/gw-unit-jwks.json", "w");

@@ -1,0 +1,444 @@
+/*
+ * handler.c: one request, from h2o to its answer.
+ *
+ * A request flows one way: route table -> checks -> one database call -> the bytes
+ * PostgreSQL returned -> response. The checks are a chain of named steps in the order the
+ * README documents ("Decisions"), each of which answers and stops the chain, or lets the
+ * request go on; the order of the steps is the order of the answers. Nothing here knows a
+ * business rule: what a route needs is a row in routes.c, and how a kind of route is served
+ * is a row of `kinds` below. A step that passes something more to the database (a request
+ * header, say) adds it to r->call, as the next parameter of the route's statement.
+ *
+ * Ownership: the request's context (request_t) is allocated once, in req->pool, and lives
+ * as long as the request; h2o frees it. The database layer holds a pointer to it only while
+ * the request lives (db_pool.c's guard).
+ */
+#include "handler.h"
+
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "auth.h"
+#include "conns.h"
+#include "framing.h"
+#include "log.h"
+#include "ratelimit.h"
+#include "respond.h"
+#include "routes.h"
+#include "text.h"
+#include "uri.h"
+
+typedef struct handler {
+    h2o_handler_t super;
+    const gw_config_t *cfg;
+    gw_metrics_t *const *metrics; /* every worker's, for /metrics */
+    size_t nworkers;
+} handler_t;
+
+/* One request's context, in req->pool. */
+typedef struct request {
+    gw_exchange_t x; /* what respond.c needs: the request, its id, CORS, the route once known */
+    const handler_t *h;
+    gw_worker_t *w;
+    gw_match_t m;      /* the route, and the {user} and {id} segments as they came */
+    gw_db_call_t call; /* what the database will run: the steps add the user and the arguments */
+    gw_conn_t *conn;   /* the client connection's accounting (conns.c), NULL when it has none */
+} request_t;
+
+enum { NEXT = 0, ANSWERED = 1 }; /* what a step returns */
+
+extern const unsigned char gw_openapi_json[];
+extern const size_t gw_openapi_json_len;
+
+/* ---- small helpers ---- */
+
+static h2o_iovec_t find_header(h2o_req_t *req, const h2o_token_t *token)
+{
+    ssize_t i = h2o_find_header(&req->headers, token, -1);
+    return i < 0 ? h2o_iovec_init(NULL, 0) : req->headers.entries[i].value;
+}
+
+static int is_json(h2o_iovec_t content_type)
+{
+    return gw_text_is_json_media_type(content_type.base, content_type.len);
+}
+
+/* The Allow header's value for a path's methods, in req->pool. */
+static h2o_iovec_t allow_header(request_t *r)
+{
+    char allow[64];
+    return h2o_strdup(&r->x.req->pool, allow, gw_routes_allow(r->m.allowed, allow, sizeof(allow)));
+}
+
+/* ---- the database's answers, by kind ---- */
+
+/* GW_ROUTE_SQL: the JSON the statement returned, with its Location and Link when it set them. */
+static void reply_json(request_t *r, const gw_db_reply_t *reply)
+{
+    gw_exchange_t *x = &r->x;
+    if (x->route->status == 204) {
+        gw_respond_empty(x, 204);
+        return;
+    }
+    h2o_req_t *req = x->req;
+    gw_str_t path = gw_text_target_path(req->input.path.base, req->input.path.len);
+    if (reply->cols[1].len > 0) /* the id of what was created under the requested path */
+        gw_respond_header(x, "location", gw_uri_location(&req->pool, path.base, path.len, reply->cols[1]));
+    if (reply->cols[2].len > 0) {
+        gw_str_t query = gw_text_target_query(req->input.path.base, req->input.path.len);
+        gw_respond_header(x, "link", gw_uri_next_link(&req->pool, path.base, path.len, query.base, query.len, reply->cols[2]));
+    }
+    gw_respond_json(x, x->route->status, reply->cols[0].base ? reply->cols[0] : h2o_iovec_init(H2O_STRLIT("null")));
+}
+
+/* GW_ROUTE_SESSION: the database checked the password; the gateway signs: {"token": ..., "user": ...} */
+static void reply_session(request_t *r, const gw_db_reply_t *reply)
+{
+    gw_exchange_t *x = &r->x;
+    const h2o_iovec_t *c = reply->cols;
+    char *end = NULL;
+    long long iat = c[2].base ? strtoll(c[2].base, &end, 10) : 0;
+    char *token = c[0].base && c[1].base && end && *end == '\0' ? gw_auth_sign(r->h->cfg, c[1].base, iat) : NULL;
+    if (token == NULL) {
+        gw_log_error("%s: cannot sign a token id=%.*s", x->route->name, (int)x->request_id.len, x->request_id.base);
+        gw_respond_error(x, 500, h2o_iovec_init(NULL, 0));
+        return;
+    }
+    h2o_iovec_t body = h2o_concat(&x->req->pool, h2o_iovec_init(H2O_STRLIT("{\"token\":\"")), h2o_iovec_init(token, strlen(token)),
+                                  h2o_iovec_init(H2O_STRLIT("\",\"user\":")), c[0], h2o_iovec_init(H2O_STRLIT("}")));
+    free(token);
+    gw_respond_json(x, x->route->status, body);
+}
+
+/* A failure the database layer reported: logged by its weight, answered with its status. */
+static void reply_failure(request_t *r, const gw_db_reply_t *reply)
+{
+    gw_exchange_t *x = &r->x;
+    const char *name = x->route->name, *message = reply->message ? reply->message : "";
+    if (reply->status >= 500)
+        atomic_fetch_add_explicit(&r->w->metrics.db_errors, 1, memory_order_relaxed);
+    if (reply->status == 503 || reply->status == 504)
+        gw_log_warn("%s: %d, %s id=%.*s", name, reply->status, message, (int)x->request_id.len, x->request_id.base);
+    else if (reply->status >= 500)
+        gw_log_error("%s failed: %s (sqlstate %s) id=%.*s", name, message, reply->sqlstate[0] ? reply->sqlstate : "-",
+                     (int)x->request_id.len, x->request_id.base);
+    else
+        gw_log_debug("%s: %d (sqlstate %s)", name, reply->status, reply->sqlstate);
+    gw_respond_error(x, reply->status, reply->body);
+}
+
+/* ---- serving each kind of route ---- */
+
+static int serve_health(request_t *r)
+{
+    gw_respond_json(&r->x, 200, h2o_iovec_init(H2O_STRLIT("{\"status\":\"ok\"}")));
+    return ANSWERED;
+}
+
+static int serve_openapi(request_t *r)
+{
+    gw_respond_json(&r->x, 200, h2o_iovec_init((const char *)gw_openapi_json, gw_openapi_json_len));
+    return ANSWERED;
+}
+
+static int serve_metrics(request_t *r)
+{
+    h2o_iovec_t text = gw_metrics_render(&r->x.req->pool, r->h->metrics, r->h->nworkers);
+    gw_respond_body(&r->x, 200, "text/plain; version=0.0.4; charset=utf-8", text);
+    return ANSWERED;
+}
+
+static void on_db_reply(h2o_req_t *req, const gw_db_reply_t *reply, void *data);
+
+/* Hands the call to the database; on_db_reply answers when its reply comes. */
+static int query_database(request_t *r)
+{
+    r->call.route = r->x.route;
+    gw_db_submit(r->w->db, r->x.req, &r->call, on_db_reply, r);
+    return ANSWERED;
+}
+
+/* How each kind of route (routes.h) is served. A new kind is a function and a row here. */
+// clang-format off
+static const struct kind {
+    int (*serve)(request_t *r);                               /* the last step */
+    void (*reply)(request_t *r, const gw_db_reply_t *reply);  /* the database's successful reply, for those that query it */
+    int early;                                                /* served right after the rate limit: no body, token or database */
+    int rate_limited;                                         /* counts against RATE_LIMIT */
+} kinds[] = {
+    [GW_ROUTE_SQL]     = {query_database, reply_json,    0, 1},
+    [GW_ROUTE_SESSION] = {query_database, reply_session, 0, 1},
+    [GW_ROUTE_HEALTH]  = {serve_health,   NULL,          1, 0}, /* /healthz does nothing: never limited */
+    [GW_ROUTE_OPENAPI] = {serve_openapi,  NULL,          1, 1},
+    [GW_ROUTE_METRICS] = {serve_metrics,  NULL,          1, 1},
+};
+// clang-format on
+_Static_assert(sizeof(kinds) / sizeof(kinds[0]) == GW_ROUTE_KINDS, "every kind of route (routes.h) has a row in kinds");
+
+static void on_db_reply(h2o_req_t *req, const gw_db_reply_t *reply, void *data)
+{
+    request_t *r = data;
+    (void)req;
+    if (reply->status != 0)
+        reply_failure(r, reply);
+    else
+        kinds[r->x.route->kind].reply(r, reply);
+}
+
+/* ---- the steps, in order ---- */
+
+/* HTTP/1.x framing that h2o 2.2.5 accepts but RFC 9112 calls unrecoverable (framing.h):
+ * 400 with Connection: close, and h2o closes the connection after the answer, so nothing
+ * pipelined or smuggled behind it is ever read. */
+static int refuse_ambiguous_framing(request_t *r)
+{
+    const char *why = gw_framing_check_request(r->x.req);
+    if (why == NULL)
+        return NEXT;
+    gw_log_warn("ambiguous HTTP/1.1 framing (%s): answered 400 and closing id=%.*s", why, (int)r->x.request_id.len,
+                r->x.request_id.base);
+    r->x.req->http1_is_persistent = 0; /* h2o: "Connection: close", then closes after the answer */
+    gw_respond_error_literal(&r->x, 400, "bad_request", "ambiguous HTTP/1.1 message framing; the connection is closed");
+    return ANSWERED;
+}
+
+/* 404 for an unknown path, 405 for a method it does not take; OPTIONS on a known path is a
+ * CORS preflight, answered here. */
+static int find_route(request_t *r)
+{
+    h2o_req_t *req = r->x.req;
+    gw_str_t path = gw_text_target_path(req->input.path.base, req->input.path.len);
+    unsigned method = gw_routes_method(req->input.method.base, req->input.method.len);
+
+    gw_routes_match(path.base, path.len, method, r->h->cfg->accounts, &r->m);
+    if (r->m.allowed == 0) {
+        gw_respond_error(&r->x, 404, h2o_iovec_init(NULL, 0));
+        return ANSWERED;
+    }
+    if (r->m.route == NULL && method == GW_OPTIONS) {
+        gw_respond_preflight(&r->x, allow_header(r));
+        return ANSWERED;
+    }
+    if (r->m.route == NULL) {
+        gw_respond_header(&r->x, "allow", allow_header(r));
+        gw_respond_error(&r->x, 405, h2o_iovec_init(NULL, 0));
+        return ANSWERED;
+    }
+    r->x.route = r->m.route;
+    return NEXT;
+}
+
+/* 429 when the client's address has used up its bucket (RATE_LIMIT > 0), before any work. */
+static int take_rate_limit(request_t *r)
+{
+    h2o_req_t *req = r->x.req;
+    if (r->h->cfg->rate_limit <= 0 || !kinds[r->x.route->kind].rate_limited)
+        return NEXT;
+    struct sockaddr_storage peer = {0};
+    socklen_t len = req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&peer);
+    const void *key = "?"; /* address unknown (the client already left): one shared bucket */
+    size_t key_len = 1;
+    if (len > 0 && peer.ss_family == AF_INET)
+        key = &((struct sockaddr_in *)&peer)->sin_addr, key_len = 4;
+    else if (len > 0 && peer.ss_family == AF_INET6)
+        key = &((struct sockaddr_in6 *)&peer)->sin6_addr, key_len = 16;
+    int wait = gw_ratelimit_take(key, key_len, gw_monotonic_ns() / 1000000);
+    if (wait == 0)
+        return NEXT;
+    char buf[16];
+    int n = snprintf(buf, sizeof(buf), "%d", wait);
+    gw_respond_header(&r->x, "retry-after", h2o_strdup(&req->pool, buf, (size_t)n));
+    gw_respond_error(&r->x, 429, h2o_iovec_init(NULL, 0));
+    return ANSWERED;
+}
+
+/* The routes the gateway answers alone (health, the OpenAPI document, metrics) go no further. */
+static int answer_early(request_t *r)
+{
+    const struct kind *k = &kinds[r->x.route->kind];
+    return k->early ? k->serve(r) : NEXT;
+}
+
+/* 413 beyond MAX_BODY: the size first, before anything else of the body is looked at. */
+static int check_body_size(request_t *r)
+{
+    if (r->x.req->entity.len <= r->h->cfg->max_body)
+        return NEXT;
+    gw_respond_error(&r->x, 413, h2o_iovec_init(NULL, 0));
+    return ANSWERED;
+}
+
+/* 401 without a valid bearer token, before any database work; the token's user goes to
+ * api.begin_request. */
+static int check_token(request_t *r)
+{
+    h2o_req_t *req = r->x.req;
+    if (!(r->x.route->flags & GW_TOKEN))
+        return NEXT;
+    h2o_iovec_t authz = find_header(req, H2O_TOKEN_AUTHORIZATION);
+    gw_identity_t id;
+    r->x.token_present = authz.base != NULL;
+    gw_auth_status_t st = gw_auth_verify_cached(r->h->cfg, authz.base, authz.len, (int64_t)time(NULL), &id);
+    if (st != GW_AUTH_OK) {
+        gw_log_debug("token refused: %s id=%.*s", gw_auth_reason(st), (int)r->x.request_id.len, r->x.request_id.base);
+        gw_respond_error_literal(&r->x, 401, "unauthorized", st == GW_AUTH_MISSING ? "missing bearer token" : "invalid token");
+        return ANSWERED;
+    }
+    r->call.user_id = h2o_strdup(&req->pool, id.user_id, SIZE_MAX).base;
+    if (id.has_issued_at) {
+        char iat[24];
+        int n = snprintf(iat, sizeof(iat), "%lld", (long long)id.issued_at);
+        r->call.issued_at = h2o_strdup(&req->pool, iat, (size_t)n).base;
+    }
+    return NEXT;
+}
+
+/* 403 when the path's {user} (percent-decoded) is not the token's user. */
+static int check_path_user(request_t *r)
+{
+    if (!(r->x.route->flags & GW_PATH_USER))
+        return NEXT;
+    char *user = h2o_mem_alloc_pool(&r->x.req->pool, r->m.user.len + 1);
+    long n = gw_text_unescape(r->m.user.base, r->m.user.len, user, 0);
+    const char *token_user = r->call.user_id; /* set by check_token: GW_PATH_USER routes take a token */
+    if (n >= 0 && token_user != NULL && (size_t)n == strlen(token_user) && memcmp(user, token_user, (size_t)n) == 0)
+        return NEXT;
+    gw_respond_error_literal(&r->x, 403, "user_id_mismatch", "the path's user_id is not the token's user");
+    return ANSWERED;
+}
+
+/* 404 for an {id} that cannot be a task id; else it is the statement's first argument. */
+static int check_task_id(request_t *r)
+{
+    if (r->m.id.base == NULL)
+        return NEXT;
+    if (!gw_routes_valid_id(r->m.id)) {
+        gw_respond_error_literal(&r->x, 404, "not_found", "task not found");
+        return ANSWERED;
+    }
+    r->call.params[r->call.nparams++] = h2o_strdup(&r->x.req->pool, r->m.id.base, r->m.id.len).base;
+    return NEXT;
+}
+
+/* 415 for a body that is not application/json, on a route that takes one. */
+static int check_media_type(request_t *r)
+{
+    h2o_req_t *req = r->x.req;
+    if (!(r->x.route->flags & GW_BODY) || req->entity.len == 0 || is_json(find_header(req, H2O_TOKEN_CONTENT_TYPE)))
+        return NEXT;
+    gw_respond_error(&r->x, 415, h2o_iovec_init(NULL, 0));
+    return ANSWERED;
+}
+
+/* 400 for a body that is not UTF-8 text, or missing where required; else it is the next
+ * argument (NULL when empty). A body on a route that takes none is ignored. */
+static int check_body(request_t *r)
+{
+    h2o_req_t *req = r->x.req;
+    const char *body = NULL;
+    if (!(r->x.route->flags & GW_BODY))
+        return NEXT;
+    if (req->entity.len > 0) {
+        if (memchr(req->entity.base, '\0', req->entity.len) != NULL ||
+            gw_text_utf8_length(req->entity.base, req->entity.len, 0) < 0) {
+            gw_respond_error_literal(&r->x, 400, "invalid_json", "request body is not valid UTF-8 JSON");
+            return ANSWERED;
+        }
+        body = h2o_strdup(&req->pool, req->entity.base, req->entity.len).base;
+    } else if (r->x.route->flags & GW_BODY_REQUIRED) {
+        gw_respond_error_literal(&r->x, 400, "invalid_json", "request body is required");
+        return ANSWERED;
+    }
+    r->call.params[r->call.nparams++] = body;
+    return NEXT;
+}
+
+/* 422 for a query parameter of the route that is not percent-encoded UTF-8; else each is the
+ * next argument, decoded (NULL when absent). */
+static int check_query(request_t *r)
+{
+    h2o_req_t *req = r->x.req;
+    gw_str_t query = gw_text_target_query(req->input.path.base, req->input.path.len), raw;
+    for (size_t i = 0; i < GW_ROUTE_MAX_QUERY && r->x.route->query[i] != NULL; i++) {
+        const char *value = NULL;
+        if (gw_text_query_param(query, r->x.route->query[i], &raw)) {
+            char *buf = h2o_mem_alloc_pool(&req->pool, raw.len + 1);
+            long n = gw_text_unescape(raw.base, raw.len, buf, 1);
+            if (n < 0 || gw_text_utf8_length(buf, (size_t)n, 0) < 0) {
+                gw_respond_error_literal(&r->x, 422, "validation_failed", "query parameters must be valid percent-encoded UTF-8");
+                return ANSWERED;
+            }
+            buf[n] = '\0';
+            value = buf;
+        }
+        r->call.params[r->call.nparams++] = value;
+    }
+    return NEXT;
+}
+
+/* The route's kind serves it: for most, the database. */
+static int serve(request_t *r)
+{
+    return kinds[r->x.route->kind].serve(r);
+}
+
+/* The order of checks (README, "Decisions"): each step answers and stops the chain, or lets
+ * the request go on. A new check is a function and a line here. */
+static int (*const steps[])(request_t *r) = {
+    refuse_ambiguous_framing, /* 400 bad_request, and the connection closed */
+    find_route,       /* 404, 405; an OPTIONS preflight is answered here */
+    take_rate_limit,  /* 429 */
+    answer_early,     /* /healthz, /openapi.json, /metrics */
+    check_body_size,  /* 413 */
+    check_token,      /* 401 */
+    check_path_user,  /* 403 */
+    check_task_id,    /* 404 */
+    check_media_type, /* 415 */
+    check_body,       /* 400 */
+    check_query,      /* 422 */
+    serve,            /* the database's answer (422, 404, ... or success) */
+};
+
+/* ---- h2o's entry point ---- */
+
+static void on_request_dispose(void *p)
+{
+    request_t *r = p;
+    r->w->active--;
+    /* a request whose pool goes before any answer was started: its client cancelled it */
+    gw_conns_request_done(r->conn, r->x.req, r->x.req->res.status != 0);
+}
+
+static int on_req(h2o_handler_t *self, h2o_req_t *req)
+{
+    const handler_t *h = (const handler_t *)self;
+    gw_worker_t *w = (gw_worker_t *)req->conn->ctx;
+    /* the context, once; counted until the request's pool goes (shutdown waits for these) */
+    request_t *r = h2o_mem_alloc_shared(&req->pool, sizeof(*r), on_request_dispose);
+
+    memset(r, 0, sizeof(*r));
+    r->h = h;
+    r->w = w;
+    r->conn = gw_conns_of(req);
+    w->active++;
+    gw_respond_start(&r->x, req, &w->metrics, h->cfg->cors_origins, w->id_prefix, &w->id_counter);
+
+    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
+        if (steps[i](r) == ANSWERED)
+            break;
+    return 0;
+}
+
+void gw_handler_register(h2o_pathconf_t *path, const gw_config_t *cfg, gw_metrics_t *const *metrics, size_t n)
+{
+    handler_t *h = (handler_t *)h2o_create_handler(path, sizeof(*h));
+    h->super.on_req = on_req;
+    h->cfg = cfg;
+    h->metrics = metrics;
+    h->nworkers = n;
+}
