@@ -391,17 +391,17 @@ static int serve(request_t *r)
  * the request go on. A new check is a function and a line here. */
 static int (*const steps[])(request_t *r) = {
     refuse_ambiguous_framing, /* 400 bad_request, and the connection closed */
-    find_route,       /* 404, 405; an OPTIONS preflight is answered here */
-    take_rate_limit,  /* 429 */
-    answer_early,     /* /healthz, /openapi.json, /metrics */
-    check_body_size,  /* 413 */
-    check_token,      /* 401 */
-    check_path_user,  /* 403 */
-    check_task_id,    /* 404 */
-    check_media_type, /* 415 */
-    check_body,       /* 400 */
-    check_query,      /* 422 */
-    serve,            /* the database's answer (422, 404, ... or success) */
+    find_route,               /* 404, 405; an OPTIONS preflight is answered here */
+    take_rate_limit,          /* 429 */
+    answer_early,             /* /healthz, /openapi.json, /metrics */
+    check_body_size,          /* 413 */
+    check_token,              /* 401 */
+    check_path_user,          /* 403 */
+    check_task_id,            /* 404 */
+    check_media_type,         /* 415 */
+    check_body,               /* 400 */
+    check_query,              /* 422 */
+    serve,                    /* the database's answer (422, 404, ... or success) */
 };
 
 /* ---- h2o's entry point ---- */

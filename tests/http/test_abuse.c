@@ -90,8 +90,8 @@ static void test_smuggling(gateway_t *g, PGconn *db)
         h_section("HTTP/1.1 request smuggling: %s", cases[i].name);
         const char *title = h_fmt("smuggled %zu", i);
         const char *second = smuggled(user, tok, title);
-        const char *head = cases[i].smuggle_in_length ? h_fmt(cases[i].first, path, auth, strlen(second))
-                                                      : h_fmt(cases[i].first, path, auth);
+        const char *head =
+            cases[i].smuggle_in_length ? h_fmt(cases[i].first, path, auth, strlen(second)) : h_fmt(cases[i].first, path, auth);
         const char *raw = h_fmt("%s\r\n%s%s", head, cases[i].body, second);
         struct timespec t0;
         clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -107,7 +107,8 @@ static void test_smuggling(gateway_t *g, PGconn *db)
               "the smuggled create never reached the database");
     }
     h_sleep_ms(100);
-    CHECK(count(gateway_output(g), created) == 1, "the access log shows only the control's create (%d)", count(gateway_output(g), created));
+    CHECK(count(gateway_output(g), created) == 1, "the access log shows only the control's create (%d)",
+          count(gateway_output(g), created));
 }
 
 /* Opens an h2c connection and checks that one request on it is answered. Returns the fd or -1. */
@@ -193,8 +194,8 @@ static void test_rapid_reset(gateway_t *g, PGconn *db)
     CHECK(cancelled > 100 && cancelled < 2000, "... after about the budget of 100 cancellations (%lld)", cancelled);
     CHECK(goaway == 11, "GOAWAY ENHANCE_YOUR_CALM (0xb) came first (cleartext): %ld", goaway);
     long long rows = pg_number(db, "select count(*) from todo.tasks where user_id = $1", user, NULL);
-    CHECK(rows >= 0 && rows * 50 <= cancelled, "almost no cancelled create reached the database: %lld rows for %lld cancelled", rows,
-          cancelled);
+    CHECK(rows >= 0 && rows * 50 <= cancelled, "almost no cancelled create reached the database: %lld rows for %lld cancelled",
+          rows, cancelled);
     const char *log = gateway_output(g);
     CHECK(strstr(log, "ENHANCE_YOUR_CALM") != NULL && strstr(log, "HTTP/2 client 127.0.0.1:") != NULL,
           "the log names the peer whose connection was cut");
@@ -304,7 +305,8 @@ static void test_header_encoding(gateway_t *g)
         const char *location = h_fmt("%s", resp_header(r, "Location") ? resp_header(r, "Location") : "");
         resp_free(r);
         r = h_get(g, P_H2C, location, tok);
-        (void)(EXPECT_STATUS(r, 200) && EXPECT_JSTR(r, r->json, "title", "first caf\xc3\xa9") && EXPECT_JSTR(r, r->json, "user_id", sub));
+        (void)(EXPECT_STATUS(r, 200) && EXPECT_JSTR(r, r->json, "title", "first caf\xc3\xa9") &&
+               EXPECT_JSTR(r, r->json, "user_id", sub));
         resp_free(r);
         resp_free(h_send(g, P_H1, "POST", base, tok, "{\"title\": \"second caf\xc3\xa9\"}"));
         const char *link;

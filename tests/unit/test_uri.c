@@ -18,8 +18,8 @@ static int location_is(const char *path, const char *id, const char *want)
 
 static int link_is(const char *path, const char *query, const char *offset, const char *want)
 {
-    h2o_iovec_t v = gw_uri_next_link(&pool, path, strlen(path), query, query ? strlen(query) : 0,
-                                     h2o_iovec_init(offset, strlen(offset)));
+    h2o_iovec_t v =
+        gw_uri_next_link(&pool, path, strlen(path), query, query ? strlen(query) : 0, h2o_iovec_init(offset, strlen(offset)));
     int ok = v.len == strlen(want) && memcmp(v.base, want, v.len) == 0;
     if (!ok)
         fprintf(stderr, "link(%s, %s) = %.*s, want %s\n", path, query ? query : "(none)", (int)v.len, v.base, want);
@@ -45,7 +45,8 @@ int main(void)
     CHECK(link_is("/api/u/tasks", "limit=2&offset=2&sort=title", "4", "</api/u/tasks?limit=2&sort=title&offset=4>; rel=\"next\""));
     CHECK(link_is("/api/u/tasks", "offset&offset=3&offsets=1", "9", "</api/u/tasks?offsets=1&offset=9>; rel=\"next\""));
     /* what the client escaped stays escaped; + (a space in a query) stays +; raw bytes are escaped */
-    CHECK(link_is("/api/u/tasks", "q=milk%20%26%20eggs&limit=1", "1", "</api/u/tasks?q=milk%20%26%20eggs&limit=1&offset=1>; rel=\"next\""));
+    CHECK(link_is("/api/u/tasks", "q=milk%20%26%20eggs&limit=1", "1",
+                  "</api/u/tasks?q=milk%20%26%20eggs&limit=1&offset=1>; rel=\"next\""));
     CHECK(link_is("/api/u/tasks", "q=a+b&limit=1", "1", "</api/u/tasks?q=a+b&limit=1&offset=1>; rel=\"next\""));
     CHECK(link_is("/api/u/tasks", "q=<x> \"y\"&limit=1", "1", "</api/u/tasks?q=%3Cx%3E%20%22y%22&limit=1&offset=1>; rel=\"next\""));
     CHECK(link_is("/api/a b/tasks", "q=caf\xc3\xa9", "1", "</api/a%20b/tasks?q=caf%C3%A9&offset=1>; rel=\"next\""));
