@@ -13,6 +13,7 @@
 #include <openssl/crypto.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 #include <strings.h>
 
@@ -98,18 +99,33 @@ static int valid_user_id(const char *s, size_t len)
     return chars >= 1 && chars <= GW_USER_ID_MAX && len <= USER_ID_BYTES_MAX;
 }
 
-/* t + leeway < now, without overflow. */
-static int is_past(int64_t t, int64_t leeway, int64_t now)
+/* A NumericDate (RFC 7519 section 2): a JSON number of seconds since the epoch, an integer
+ * or not ("non-integer values can be represented"). Returns 1 and the value, or 0 when the
+ * claim is not a number. */
+static int numeric_date(const json_t *v, double *out)
 {
-    int64_t limit;
-    return !__builtin_add_overflow(t, leeway, &limit) && now > limit;
+    if (!json_is_number(v))
+        return 0;
+    *out = json_number_value(v);
+    return 1;
 }
 
-/* t > now + leeway, without overflow. */
-static int is_future(int64_t t, int64_t leeway, int64_t now)
+/* t + leeway < now: the moment has passed, beyond the leeway (doubles: no overflow). */
+static int is_past(double t, int64_t leeway, int64_t now)
 {
-    int64_t limit;
-    return !__builtin_add_overflow(now, leeway, &limit) && t > limit;
+    return t + (double)leeway < (double)now;
+}
+
+/* t > now + leeway: the moment is still to come, beyond the leeway. */
+static int is_future(double t, int64_t leeway, int64_t now)
+{
+    return t > (double)now + (double)leeway;
+}
+
+/* A NumericDate as whole seconds, rounded down and kept within int64_t. */
+static int64_t whole_seconds(double t)
+{
+    return t >= 9.2e18 ? INT64_MAX : t <= -9.2e18 ? INT64_MIN : (int64_t)floor(t);
 }
 
 /* The user id claim: sub when present; otherwise id; otherwise user.id (Better Auth's cookie-cache token). */
@@ -149,19 +165,20 @@ static gw_auth_status_t check_claims(const gw_config_t *cfg, json_t *claims, int
     json_t *sub, *iss;
     const char *id;
     size_t id_len;
+    double t_exp, t_nbf, t_iat = 0;
 
-    if (!json_is_integer(exp) || is_past(json_integer_value(exp), cfg->jwt_leeway, now))
+    if (!numeric_date(exp, &t_exp) || is_past(t_exp, cfg->jwt_leeway, now))
         return GW_AUTH_EXPIRED;
     if (nbf != NULL) {
-        if (!json_is_integer(nbf))
+        if (!numeric_date(nbf, &t_nbf))
             return GW_AUTH_MALFORMED;
-        if (is_future(json_integer_value(nbf), cfg->jwt_leeway, now))
+        if (is_future(t_nbf, cfg->jwt_leeway, now))
             return GW_AUTH_NOT_YET_VALID;
     }
     if (iat != NULL) {
-        if (!json_is_integer(iat))
+        if (!numeric_date(iat, &t_iat))
             return GW_AUTH_MALFORMED;
-        if (is_future(json_integer_value(iat), cfg->jwt_leeway, now))
+        if (is_future(t_iat, cfg->jwt_leeway, now))
             return GW_AUTH_NOT_YET_VALID;
     }
 
@@ -184,7 +201,7 @@ static gw_auth_status_t check_claims(const gw_config_t *cfg, json_t *claims, int
     memcpy(out->user_id, id, id_len);
     out->user_id[id_len] = '\0';
     if (iat != NULL) {
-        out->issued_at = json_integer_value(iat);
+        out->issued_at = whole_seconds(t_iat); /* revocation compares whole seconds */
         out->has_issued_at = 1;
     }
     return GW_AUTH_OK;
@@ -346,12 +363,14 @@ static int time_claims(const char *tok, size_t len, int64_t *exp, int64_t *not_b
     if (dot2 == NULL || (n = gw_text_b64url_decode(dot1 + 1, (size_t)(dot2 - dot1 - 1), raw, sizeof(raw))) <= 0 ||
         (claims = json_loadb((const char *)raw, (size_t)n, 0, NULL)) == NULL)
         return -1;
-    *exp = json_integer_value(json_object_get(claims, "exp"));
+    double t = 0;
+    numeric_date(json_object_get(claims, "exp"), &t);
+    *exp = whole_seconds(t); /* rounded down: expires no later than the claim says */
     *not_before = INT64_MIN;
-    if (json_is_integer(v = json_object_get(claims, "nbf")))
-        *not_before = json_integer_value(v);
-    if (json_is_integer(v = json_object_get(claims, "iat")) && json_integer_value(v) > *not_before)
-        *not_before = json_integer_value(v);
+    if (numeric_date(v = json_object_get(claims, "nbf"), &t))
+        *not_before = whole_seconds(ceil(t));
+    if (numeric_date(v = json_object_get(claims, "iat"), &t) && whole_seconds(ceil(t)) > *not_before)
+        *not_before = whole_seconds(ceil(t));
     json_decref(claims);
     return 0;
 }
