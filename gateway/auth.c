@@ -10,13 +10,14 @@
 #include <jansson.h>
 #include <jwt.h>
 #include <limits.h>
+#include <math.h>
 #include <openssl/crypto.h>
 #include <pthread.h>
 #include <stdlib.h>
-#include <math.h>
 #include <string.h>
 #include <strings.h>
 
+#include "claims.h"
 #include "jwk.h"
 #include "jwks.h"
 #include "text.h"
@@ -99,35 +100,6 @@ static int valid_user_id(const char *s, size_t len)
     return chars >= 1 && chars <= GW_USER_ID_MAX && len <= USER_ID_BYTES_MAX;
 }
 
-/* A NumericDate (RFC 7519 section 2): a JSON number of seconds since the epoch, an integer
- * or not ("non-integer values can be represented"). Returns 1 and the value, or 0 when the
- * claim is not a number. */
-static int numeric_date(const json_t *v, double *out)
-{
-    if (!json_is_number(v))
-        return 0;
-    *out = json_number_value(v);
-    return 1;
-}
-
-/* t + leeway < now: the moment has passed, beyond the leeway (doubles: no overflow). */
-static int is_past(double t, int64_t leeway, int64_t now)
-{
-    return t + (double)leeway < (double)now;
-}
-
-/* t > now + leeway: the moment is still to come, beyond the leeway. */
-static int is_future(double t, int64_t leeway, int64_t now)
-{
-    return t > (double)now + (double)leeway;
-}
-
-/* A NumericDate as whole seconds, rounded down and kept within int64_t. */
-static int64_t whole_seconds(double t)
-{
-    return t >= 9.2e18 ? INT64_MAX : t <= -9.2e18 ? INT64_MIN : (int64_t)floor(t);
-}
-
 /* The user id claim: sub when present; otherwise id; otherwise user.id (Better Auth's cookie-cache token). */
 static json_t *find_subject(json_t *claims)
 {
@@ -167,18 +139,18 @@ static gw_auth_status_t check_claims(const gw_config_t *cfg, json_t *claims, int
     size_t id_len;
     double t_exp, t_nbf, t_iat = 0;
 
-    if (!numeric_date(exp, &t_exp) || is_past(t_exp, cfg->jwt_leeway, now))
+    if (!gw_claims_numeric_date(exp, &t_exp) || gw_claims_is_past(t_exp, cfg->jwt_leeway, now))
         return GW_AUTH_EXPIRED;
     if (nbf != NULL) {
-        if (!numeric_date(nbf, &t_nbf))
+        if (!gw_claims_numeric_date(nbf, &t_nbf))
             return GW_AUTH_MALFORMED;
-        if (is_future(t_nbf, cfg->jwt_leeway, now))
+        if (gw_claims_is_future(t_nbf, cfg->jwt_leeway, now))
             return GW_AUTH_NOT_YET_VALID;
     }
     if (iat != NULL) {
-        if (!numeric_date(iat, &t_iat))
+        if (!gw_claims_numeric_date(iat, &t_iat))
             return GW_AUTH_MALFORMED;
-        if (is_future(t_iat, cfg->jwt_leeway, now))
+        if (gw_claims_is_future(t_iat, cfg->jwt_leeway, now))
             return GW_AUTH_NOT_YET_VALID;
     }
 
@@ -201,7 +173,7 @@ static gw_auth_status_t check_claims(const gw_config_t *cfg, json_t *claims, int
     memcpy(out->user_id, id, id_len);
     out->user_id[id_len] = '\0';
     if (iat != NULL) {
-        out->issued_at = whole_seconds(t_iat); /* revocation compares whole seconds */
+        out->issued_at = gw_claims_whole_seconds(t_iat); /* revocation compares whole seconds */
         out->has_issued_at = 1;
     }
     return GW_AUTH_OK;
@@ -364,13 +336,13 @@ static int time_claims(const char *tok, size_t len, int64_t *exp, int64_t *not_b
         (claims = json_loadb((const char *)raw, (size_t)n, 0, NULL)) == NULL)
         return -1;
     double t = 0;
-    numeric_date(json_object_get(claims, "exp"), &t);
-    *exp = whole_seconds(t); /* rounded down: expires no later than the claim says */
+    gw_claims_numeric_date(json_object_get(claims, "exp"), &t);
+    *exp = gw_claims_whole_seconds(t); /* rounded down: expires no later than the claim says */
     *not_before = INT64_MIN;
-    if (numeric_date(v = json_object_get(claims, "nbf"), &t))
-        *not_before = whole_seconds(ceil(t));
-    if (numeric_date(v = json_object_get(claims, "iat"), &t) && whole_seconds(ceil(t)) > *not_before)
-        *not_before = whole_seconds(ceil(t));
+    if (gw_claims_numeric_date(v = json_object_get(claims, "nbf"), &t))
+        *not_before = gw_claims_whole_seconds(ceil(t));
+    if (gw_claims_numeric_date(v = json_object_get(claims, "iat"), &t) && gw_claims_whole_seconds(ceil(t)) > *not_before)
+        *not_before = gw_claims_whole_seconds(ceil(t));
     json_decref(claims);
     return 0;
 }
@@ -390,7 +362,7 @@ gw_auth_status_t gw_auth_verify_cached(const gw_config_t *cfg, const char *heade
     cached_t *c = &slots[gw_text_fnv1a(tok, tok_len) % CACHE_SLOTS];
     /* constant time: the slot may hold another user's token */
     if (c->len == tok_len && CRYPTO_memcmp(c->token, tok, tok_len) == 0 && now - c->stored_at < CACHE_AGE_MAX &&
-        !is_past(c->exp, cfg->jwt_leeway, now) && !is_future(c->not_before, cfg->jwt_leeway, now)) {
+        !gw_claims_is_past(c->exp, cfg->jwt_leeway, now) && !gw_claims_is_future(c->not_before, cfg->jwt_leeway, now)) {
         *out = c->id;
         return GW_AUTH_OK;
     }
