@@ -10,12 +10,14 @@
 #include <jansson.h>
 #include <jwt.h>
 #include <limits.h>
+#include <math.h>
 #include <openssl/crypto.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "claims.h"
 #include "jwk.h"
 #include "jwks.h"
 #include "text.h"
@@ -98,20 +100,6 @@ static int valid_user_id(const char *s, size_t len)
     return chars >= 1 && chars <= GW_USER_ID_MAX && len <= USER_ID_BYTES_MAX;
 }
 
-/* t + leeway < now, without overflow. */
-static int is_past(int64_t t, int64_t leeway, int64_t now)
-{
-    int64_t limit;
-    return !__builtin_add_overflow(t, leeway, &limit) && now > limit;
-}
-
-/* t > now + leeway, without overflow. */
-static int is_future(int64_t t, int64_t leeway, int64_t now)
-{
-    int64_t limit;
-    return !__builtin_add_overflow(now, leeway, &limit) && t > limit;
-}
-
 /* The user id claim: sub when present; otherwise id; otherwise user.id (Better Auth's cookie-cache token). */
 static json_t *find_subject(json_t *claims)
 {
@@ -149,19 +137,20 @@ static gw_auth_status_t check_claims(const gw_config_t *cfg, json_t *claims, int
     json_t *sub, *iss;
     const char *id;
     size_t id_len;
+    double t_exp, t_nbf, t_iat = 0;
 
-    if (!json_is_integer(exp) || is_past(json_integer_value(exp), cfg->jwt_leeway, now))
+    if (!gw_claims_numeric_date(exp, &t_exp) || gw_claims_is_past(t_exp, cfg->jwt_leeway, now))
         return GW_AUTH_EXPIRED;
     if (nbf != NULL) {
-        if (!json_is_integer(nbf))
+        if (!gw_claims_numeric_date(nbf, &t_nbf))
             return GW_AUTH_MALFORMED;
-        if (is_future(json_integer_value(nbf), cfg->jwt_leeway, now))
+        if (gw_claims_is_future(t_nbf, cfg->jwt_leeway, now))
             return GW_AUTH_NOT_YET_VALID;
     }
     if (iat != NULL) {
-        if (!json_is_integer(iat))
+        if (!gw_claims_numeric_date(iat, &t_iat))
             return GW_AUTH_MALFORMED;
-        if (is_future(json_integer_value(iat), cfg->jwt_leeway, now))
+        if (gw_claims_is_future(t_iat, cfg->jwt_leeway, now))
             return GW_AUTH_NOT_YET_VALID;
     }
 
@@ -184,7 +173,7 @@ static gw_auth_status_t check_claims(const gw_config_t *cfg, json_t *claims, int
     memcpy(out->user_id, id, id_len);
     out->user_id[id_len] = '\0';
     if (iat != NULL) {
-        out->issued_at = json_integer_value(iat);
+        out->issued_at = gw_claims_whole_seconds(t_iat); /* revocation compares whole seconds */
         out->has_issued_at = 1;
     }
     return GW_AUTH_OK;
@@ -346,12 +335,14 @@ static int time_claims(const char *tok, size_t len, int64_t *exp, int64_t *not_b
     if (dot2 == NULL || (n = gw_text_b64url_decode(dot1 + 1, (size_t)(dot2 - dot1 - 1), raw, sizeof(raw))) <= 0 ||
         (claims = json_loadb((const char *)raw, (size_t)n, 0, NULL)) == NULL)
         return -1;
-    *exp = json_integer_value(json_object_get(claims, "exp"));
+    double t = 0;
+    gw_claims_numeric_date(json_object_get(claims, "exp"), &t);
+    *exp = gw_claims_whole_seconds(t); /* rounded down: expires no later than the claim says */
     *not_before = INT64_MIN;
-    if (json_is_integer(v = json_object_get(claims, "nbf")))
-        *not_before = json_integer_value(v);
-    if (json_is_integer(v = json_object_get(claims, "iat")) && json_integer_value(v) > *not_before)
-        *not_before = json_integer_value(v);
+    if (gw_claims_numeric_date(v = json_object_get(claims, "nbf"), &t))
+        *not_before = gw_claims_whole_seconds(ceil(t));
+    if (gw_claims_numeric_date(v = json_object_get(claims, "iat"), &t) && gw_claims_whole_seconds(ceil(t)) > *not_before)
+        *not_before = gw_claims_whole_seconds(ceil(t));
     json_decref(claims);
     return 0;
 }
@@ -371,7 +362,7 @@ gw_auth_status_t gw_auth_verify_cached(const gw_config_t *cfg, const char *heade
     cached_t *c = &slots[gw_text_fnv1a(tok, tok_len) % CACHE_SLOTS];
     /* constant time: the slot may hold another user's token */
     if (c->len == tok_len && CRYPTO_memcmp(c->token, tok, tok_len) == 0 && now - c->stored_at < CACHE_AGE_MAX &&
-        !is_past(c->exp, cfg->jwt_leeway, now) && !is_future(c->not_before, cfg->jwt_leeway, now)) {
+        !gw_claims_is_past(c->exp, cfg->jwt_leeway, now) && !gw_claims_is_future(c->not_before, cfg->jwt_leeway, now)) {
         *out = c->id;
         return GW_AUTH_OK;
     }

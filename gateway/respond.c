@@ -23,6 +23,7 @@ static const struct {
     {409, "Conflict", "conflict", "conflict"},
     {413, "Payload Too Large", "payload_too_large", "request body is too large"},
     {415, "Unsupported Media Type", "unsupported_media_type", "request body must be application/json"},
+    {417, "Expectation Failed", "expectation_failed", "the only expectation supported is 100-continue"},
     {422, "Unprocessable Entity", "validation_failed", "validation failed"},
     {429, "Too Many Requests", "too_many_requests", "too many requests"},
     {500, "Internal Server Error", "internal_error", "internal server error"},
@@ -197,14 +198,32 @@ void gw_respond_preflight(gw_exchange_t *x, h2o_iovec_t methods)
     gw_respond_empty(x, 204);
 }
 
+/* {"detail": message, "code": code, "message": message}, in pool; code and message are
+ * literals with no quote, backslash or control character. */
+static h2o_iovec_t error_body(h2o_mem_pool_t *pool, const char *code, const char *message)
+{
+    return h2o_concat(pool, h2o_iovec_init(H2O_STRLIT("{\"detail\":\"")), h2o_iovec_init(message, strlen(message)),
+                      h2o_iovec_init(H2O_STRLIT("\",\"code\":\"")), h2o_iovec_init(code, strlen(code)),
+                      h2o_iovec_init(H2O_STRLIT("\",\"message\":\"")), h2o_iovec_init(message, strlen(message)),
+                      h2o_iovec_init(H2O_STRLIT("\"}")));
+}
+
 void gw_respond_error_literal(gw_exchange_t *x, int status, const char *code, const char *message)
 {
-    /* code and message are literals with no quote, backslash or control character */
-    h2o_iovec_t body = h2o_concat(&x->req->pool, h2o_iovec_init(H2O_STRLIT("{\"detail\":\"")),
-                                  h2o_iovec_init(message, strlen(message)), h2o_iovec_init(H2O_STRLIT("\",\"code\":\"")),
-                                  h2o_iovec_init(code, strlen(code)), h2o_iovec_init(H2O_STRLIT("\",\"message\":\"")),
-                                  h2o_iovec_init(message, strlen(message)), h2o_iovec_init(H2O_STRLIT("\"}")));
-    gw_respond_error(x, status, body);
+    gw_respond_error(x, status, error_body(&x->req->pool, code, message));
+}
+
+h2o_iovec_t gw_respond_adopt_error(gw_exchange_t *x, int status, const char *code, const char *message)
+{
+    h2o_req_t *req = x->req;
+    ssize_t ct;
+    while ((ct = h2o_find_header(&req->res.headers, H2O_TOKEN_CONTENT_TYPE, -1)) != -1)
+        h2o_delete_header(&req->res.headers, ct);
+    common_headers(x, status);
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, H2O_STRLIT("application/json"));
+    h2o_iovec_t body = error_body(&req->pool, code, message);
+    req->res.content_length = body.len;
+    return body;
 }
 
 void gw_respond_error(gw_exchange_t *x, int status, h2o_iovec_t body)

@@ -51,6 +51,12 @@ void gw_respond_error_literal(gw_exchange_t *x, int status, const char *code, co
  * allowed Origin, the Access-Control-Allow-Methods/Headers and Max-Age headers. */
 void gw_respond_preflight(gw_exchange_t *x, h2o_iovec_t methods);
 
+/* For an error answer h2o itself started (fallback.c): gives it the headers every answer
+ * carries (X-Request-Id, Cache-Control, CORS), counts and logs it like the others, and
+ * returns the contract's error body for code and message (literals free of characters JSON
+ * would escape), in req->pool, with Content-Type and Content-Length set for it. */
+h2o_iovec_t gw_respond_adopt_error(gw_exchange_t *x, int status, const char *code, const char *message);
+
 /* Adds a response header; value is copied into req->pool by nobody: it must live there. */
 void gw_respond_header(gw_exchange_t *x, const char *name, h2o_iovec_t value);
 

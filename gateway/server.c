@@ -25,6 +25,7 @@
 
 #include "conns.h"
 #include "db.h"
+#include "fallback.h"
 #include "handler.h"
 #include "log.h"
 #include "ratelimit.h"
@@ -212,7 +213,7 @@ static int configure(const gw_config_t *cfg, int *port, int *tls_port)
 {
     h2o_config_init(&globalconf);
     globalconf.server_name = h2o_iovec_init(H2O_STRLIT("todo-gateway"));
-    /* h2o's own 413 (plain text) only beyond this; up to it the handler answers in JSON */
+    /* h2o's own 413 only beyond this (made JSON by fallback.c); up to it the handler answers */
     globalconf.max_request_entity_size = cfg->max_body + 1024 * 1024;
     h2o_hostconf_t *host = h2o_config_register_host(&globalconf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
     h2o_pathconf_t *path = h2o_config_register_path(host, "/", 0);
@@ -226,6 +227,7 @@ static int configure(const gw_config_t *cfg, int *port, int *tls_port)
     for (int i = 0; i < cfg->threads; i++)
         metrics[i] = &threads[i].w.metrics;
     gw_handler_register(path, cfg, metrics, (size_t)cfg->threads);
+    gw_fallback_register(host, cfg);
 
     if ((listen_fds[0] = bind_listener(cfg->host, cfg->port, port)) < 0)
         return -1;

@@ -6,7 +6,8 @@
  * read), while the same pipelined pair with clean framing runs both (the control). An
  * HTTP/2 Rapid Reset flood (CVE-2023-44487) gets GOAWAY ENHANCE_YOUR_CALM and a closed
  * connection long before it ends, almost none of its requests run, and another client is
- * served meanwhile. Beyond MAX_CONNECTIONS a new connection is closed at once and counted. */
+ * served meanwhile. Beyond MAX_CONNECTIONS a new connection is closed at once and counted.
+ * What h2o answers by itself is the contract's JSON error with X-Request-Id. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <poll.h>
@@ -109,6 +110,44 @@ static void test_smuggling(gateway_t *g, PGconn *db)
     h_sleep_ms(100);
     CHECK(count(gateway_output(g), created) == 1, "the access log shows only the control's create (%d)",
           count(gateway_output(g), created));
+}
+
+/* What h2o answers by itself, before any handler (a body over MAX_BODY + 1 MiB, a broken
+ * chunked body, an unknown Expect), is the contract's JSON error with X-Request-Id and CORS,
+ * not h2o's plain text. */
+static void test_h2o_own_answers(gateway_t *g)
+{
+    const struct {
+        const char *name, *raw;
+        const char *status, *code;
+    } cases[] = {
+        {"a body over MAX_BODY + 1 MiB",
+         "POST /api/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Request-Id: big-1\r\n"
+         "Origin: https://app.example\r\nContent-Length: 9000000\r\n\r\n",
+         "413", "payload_too_large"},
+        {"a broken chunked body",
+         "POST /api/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Request-Id: big-1\r\n"
+         "Origin: https://app.example\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n\r\n",
+         "400", "bad_request"},
+        {"an Expect other than 100-continue",
+         "POST /api/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Request-Id: big-1\r\n"
+         "Origin: https://app.example\r\nExpect: 100-later\r\nContent-Length: 2\r\n\r\n{}",
+         "417", "expectation_failed"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        h_section("h2o's own answer to %s is the JSON error with X-Request-Id and CORS", cases[i].name);
+        const char *out = h_raw_exchange(g->port, cases[i].raw, strlen(cases[i].raw), 3000);
+        const char *body = strstr(out, "\r\n\r\n");
+        json_t *j = body ? json_loads(body + 4, 0, NULL) : NULL;
+        CHECK(strncmp(out, h_fmt("HTTP/1.1 %s ", cases[i].status), 13) == 0, "status %s: %.80s", cases[i].status, out);
+        CHECK(h_match(out, "\r\n[Cc]ontent-[Tt]ype: application/json\r\n"), "JSON: %.300s", out);
+        CHECK(j != NULL && h_jstr(j, "code") && strcmp(h_jstr(j, "code"), cases[i].code) == 0 && h_jstr(j, "detail") &&
+                  h_jstr(j, "message"),
+              "the contract's error body, code %s: %s", cases[i].code, body ? body + 4 : "(none)");
+        CHECK(h_match(out, "\r\n[Xx]-[Rr]equest-[Ii]d: big-1\r\n"), "the client's X-Request-Id comes back");
+        CHECK(h_match(out, "\r\n[Aa]ccess-[Cc]ontrol-[Aa]llow-[Oo]rigin: https://app.example\r\n"), "CORS headers too");
+        json_decref(j);
+    }
 }
 
 /* Opens an h2c connection and checks that one request on it is answered. Returns the fd or -1. */
@@ -332,9 +371,11 @@ int main(int argc, char **argv)
     h_init(argc, argv, "test_abuse");
     PGconn *db = pg_admin();
     gateway_t g;
-    const char *const one[] = {"GATEWAY_THREADS=1", "LOG_LEVEL=info", NULL}; /* info: the access log */
+    const char *const one[] = {"GATEWAY_THREADS=1", "LOG_LEVEL=info", /* info: the access log */
+                               "CORS_ORIGINS=https://app.example", NULL};
     if (db != NULL && gateway_start(&g, one) == 0) {
         test_smuggling(&g, db);
+        test_h2o_own_answers(&g);
         test_header_encoding(&g);
         test_few_resets(&g);
         test_rapid_reset(&g, db);

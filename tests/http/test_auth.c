@@ -67,6 +67,13 @@ static void test_tokens(void)
     try_token(&gw, "a hand-made HS256 token", valid, path, 200);
     try_token(&gw, "HS256 without typ", tok_craft("{\"alg\":\"HS256\"}", good, "sha256", H_SECRET), path, 200);
     try_token(&gw, "no iat", tok_craft(HS, payload("{\"sub\":\"%s\",\"exp\":%lld}", U, exp), "sha256", H_SECRET), path, 200);
+    /* NumericDate (RFC 7519 section 2) is any JSON number: JavaScript's Date.now() / 1000 makes fractions */
+    try_token(&gw, "a fractional exp, iat and nbf (NumericDate)",
+              tok_craft(HS, payload("{\"sub\":\"%s\",\"iat\":%lld.25,\"nbf\":%lld.25,\"exp\":%lld.731}", U, now, now, exp),
+                        "sha256", H_SECRET),
+              path, 200);
+    try_token(&gw, "a fractional exp in the past",
+              tok_craft(HS, payload("{\"sub\":\"%s\",\"exp\":%lld.5}", U, now - 3600), "sha256", H_SECRET), path, 401);
     try_token(&gw, "the user id in id", tok_craft(HS, payload("{\"id\":\"%s\",\"exp\":%lld}", U, exp), "sha256", H_SECRET), path,
               200);
     try_token(&gw, "the user id in user.id (Better Auth cookie cache)",

@@ -305,7 +305,8 @@ static void test_times(void)
 {
     gw_identity_t id;
 
-    /* exp: required, an integer, not more than the leeway (60 s) in the past */
+    /* exp: required, a NumericDate (RFC 7519 section 2: a JSON number, integer or not), not more
+     * than the leeway (60 s) in the past */
     CHECK_EQ(verify(hs256(fmt("{\"sub\":\"u\",\"exp\":%lld}", NOW - 61)), NULL), GW_AUTH_EXPIRED);
     CHECK_EQ(verify(hs256(fmt("{\"sub\":\"u\",\"exp\":%lld}", NOW - 3600)), NULL), GW_AUTH_EXPIRED);
     CHECK_EQ(verify(hs256(fmt("{\"sub\":\"u\",\"exp\":%lld}", NOW - 60)), NULL), GW_AUTH_OK);
@@ -313,7 +314,10 @@ static void test_times(void)
     CHECK_EQ(verify(hs256(fmt("{\"sub\":\"u\",\"exp\":%lld}", NOW)), NULL), GW_AUTH_OK);
     CHECK_EQ(verify(hs256("{\"sub\":\"u\"}"), NULL), GW_AUTH_EXPIRED);
     CHECK_EQ(verify(hs256("{\"sub\":\"u\",\"exp\":1.5e9}"), NULL), GW_AUTH_EXPIRED);
-    CHECK_EQ(verify(hs256("{\"sub\":\"u\",\"exp\":4.0e9}"), NULL), GW_AUTH_EXPIRED); /* future, but not an integer */
+    CHECK_EQ(verify(hs256("{\"sub\":\"u\",\"exp\":4.0e9}"), NULL), GW_AUTH_OK); /* a non-integer NumericDate, future */
+    CHECK_EQ(verify(hs256(fmt("{\"sub\":\"u\",\"exp\":%lld.5}", NOW - 60)), NULL), GW_AUTH_OK); /* fractions count */
+    CHECK_EQ(verify(hs256(fmt("{\"sub\":\"u\",\"exp\":%lld.5}", NOW - 61)), NULL), GW_AUTH_EXPIRED);
+    CHECK_EQ(verify(hs256("{\"sub\":\"u\",\"exp\":1e300}"), NULL), GW_AUTH_OK); /* far future, no overflow */
     CHECK_EQ(verify(hs256("{\"sub\":\"u\",\"exp\":\"4000000000\"}"), NULL), GW_AUTH_EXPIRED);
     CHECK_EQ(verify(hs256("{\"sub\":\"u\",\"exp\":null}"), NULL), GW_AUTH_EXPIRED);
     CHECK_EQ(verify(hs256("{\"sub\":\"u\",\"exp\":true}"), NULL), GW_AUTH_EXPIRED);
@@ -331,7 +335,8 @@ static void test_times(void)
     CHECK_EQ(verify(hs256(fmt("{\"sub\":\"u\",\"exp\":9999999999,\"nbf\":%lld}", NOW + 61)), NULL), GW_AUTH_NOT_YET_VALID);
     CHECK_EQ(verify(hs256(fmt("{\"sub\":\"u\",\"exp\":9999999999,\"nbf\":%lld}", NOW + 60)), NULL), GW_AUTH_OK);
     CHECK_EQ(verify(hs256(fmt("{\"sub\":\"u\",\"exp\":9999999999,\"nbf\":%lld}", NOW + 30)), NULL), GW_AUTH_OK);
-    CHECK(verify(hs256("{\"sub\":\"u\",\"exp\":9999999999,\"nbf\":1.5}"), NULL) != GW_AUTH_OK);
+    CHECK_EQ(verify(hs256("{\"sub\":\"u\",\"exp\":9999999999,\"nbf\":1.5}"), NULL), GW_AUTH_OK); /* a NumericDate */
+    CHECK_EQ(verify(hs256(fmt("{\"sub\":\"u\",\"exp\":9999999999,\"nbf\":%lld.5}", NOW + 60)), NULL), GW_AUTH_NOT_YET_VALID);
     CHECK(verify(hs256("{\"sub\":\"u\",\"exp\":9999999999,\"nbf\":\"0\"}"), NULL) != GW_AUTH_OK);
 
     /* iat: in the future beyond the leeway is refused; of the wrong type, malformed */
@@ -339,7 +344,8 @@ static void test_times(void)
     CHECK_EQ(verify(hs256(fmt("{\"sub\":\"u\",\"exp\":9999999999,\"iat\":%lld}", NOW + 61)), NULL), GW_AUTH_NOT_YET_VALID);
     CHECK_EQ(verify(hs256(fmt("{\"sub\":\"u\",\"exp\":9999999999,\"iat\":%lld}", NOW + 30)), &id), GW_AUTH_OK);
     CHECK_EQ(id.issued_at, NOW + 30);
-    CHECK_EQ(verify(hs256("{\"sub\":\"u\",\"exp\":9999999999,\"iat\":1.7e9}"), NULL), GW_AUTH_MALFORMED);
+    CHECK_EQ(verify(hs256("{\"sub\":\"u\",\"exp\":9999999999,\"iat\":1700000000.75}"), &id), GW_AUTH_OK);
+    CHECK_EQ(id.issued_at, 1700000000); /* whole seconds, rounded down, for revocation */
     CHECK_EQ(verify(hs256("{\"sub\":\"u\",\"exp\":9999999999,\"iat\":\"1700000000\"}"), NULL), GW_AUTH_MALFORMED);
     CHECK_EQ(verify(hs256("{\"sub\":\"u\",\"exp\":9999999999,\"iat\":0}"), &id), GW_AUTH_OK);
     CHECK_EQ(id.has_issued_at, 1);
