@@ -157,7 +157,7 @@ const gw_config_var_t gw_config_vars[] = {
     {INT     ("RATE_LIMIT_BURST",     rate_limit_burst,     NULL, 0, 2000000),          .section = "HTTP",      .help = "requests a client may send at once before the rate applies", .shown = "default 2x rate", .check = default_burst},
     {INT     ("MAX_CONNECTIONS",      max_connections,      "2048", 1, 1000000),        .section = "HTTP",      .help = "client connections open at once, per process; beyond: closed at accept"},
     {ENUM    ("DOCS_ASSETS",          docs_assets,          "local", docs_assets),      .section = "HTTP",      .help = "GET /docs loads Swagger UI from DOCS_ASSETS_DIR (local), a public CDN (cdn),\nor is 404 (off)"},
-    {STRING  ("DOCS_ASSETS_DIR",      docs_assets_dir,      NULL),                      .section = "HTTP",      .help = "folder of swagger-ui-dist's files, served at /docs/assets/", .shown = "default: the build's", .check = check_docs_dir},
+    {STRING  ("DOCS_ASSETS_DIR",      docs_assets_dir,      NULL),                      .section = "HTTP",      .help = "folder of swagger-ui-dist's files, served at /docs/assets/", .shown = "default: built-in", .check = check_docs_dir},
     {STRING  ("BETTER_AUTH_SECRET",   jwt_secret,           NULL),                      .section = "Tokens",    .help = "HS256 secret shared with Better Auth", .shown = "required", .check = check_secret, .secret = 1},
     {INT     ("JWT_LEEWAY",           jwt_leeway,           "60", 0, 3600),             .section = "Tokens",    .help = "clock skew allowed on exp, nbf and iat, 0 to 3600 seconds"},
     {DURATION("JWT_TTL",              jwt_ttl,              "7d", 1, 3650 * DAY),       .section = "Tokens",    .help = "lifetime of issued tokens; seconds or suffix s, m, h, d"},

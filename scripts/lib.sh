@@ -4,11 +4,21 @@
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PG_BIN=/usr/lib/postgresql/15/bin
 
-# The Debian packages the project needs to build, run and test (Dockerfile lists the same).
-PACKAGES=(build-essential cmake pkg-config git ca-certificates curl openssl
-          libh2o-evloop-dev libjwt-dev libjansson-dev libssl-dev libpq-dev libcurl4-openssl-dev
-          postgresql-15 postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
-          valgrind)
+# The Debian packages the project needs, by what needs them. The Dockerfile installs the
+# same lists in its stages (tests/ops/test_container checks that they stay equal).
+# Building the gateway (the Dockerfile's build stage); npm fetches swagger-ui-dist for /docs.
+BUILD_PACKAGES=(build-essential cmake pkg-config ca-certificates npm
+                libh2o-evloop-dev libjwt-dev libjansson-dev libssl-dev libpq-dev libcurl4-openssl-dev)
+# Running the built gateway (the Dockerfile's runtime stage): its libraries, and curl for
+# the HEALTHCHECK.
+RUNTIME_PACKAGES=(ca-certificates curl libh2o-evloop0.13 libjwt0 libjansson4 libssl3 libpq5 libcurl4)
+# Running db/migrate (the Dockerfile's migrate stage).
+MIGRATE_PACKAGES=(postgresql-client-15)
+# Developing and testing: the server, pgTAP, valgrind, the lint of PL/pgSQL, coverage, the
+# compose file's check, the browser of the /docs test, the conformance test's Python.
+DEV_PACKAGES=(git openssl curl postgresql-15 postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl valgrind
+              postgresql-15-plpgsql-check gcovr docker-compose chromium python3-hypothesis python3-jsonschema)
+PACKAGES=("${BUILD_PACKAGES[@]}" "${RUNTIME_PACKAGES[@]}" "${MIGRATE_PACKAGES[@]}" "${DEV_PACKAGES[@]}")
 
 log() { printf '==> %s\n' "$*" >&2; }
 
@@ -16,6 +26,9 @@ log() { printf '==> %s\n' "$*" >&2; }
 ensure_packages() {
     local missing=()
     for p in "${PACKAGES[@]}"; do
+        # npm: any npm on the PATH will do (NodeSource's nodejs carries its own, and conflicts
+        # with Debian's npm package)
+        [ "$p" = npm ] && command -v npm >/dev/null && continue
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
     done
     [ ${#missing[@]} -eq 0 ] && return 0
