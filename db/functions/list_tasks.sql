@@ -10,6 +10,9 @@
 --   order   asc, desc; default desc for the dates, asc for the title
 --   q       text searched in title and description, case-insensitively (at most 1000)
 --   limit   1..1000 (default 1000), offset 0.. : ASCII digits only (todo.query_integer)
+-- The parameters carry the query string's own names, so that a psql user calls the function
+-- with the API's words; "order", "limit" and "offset" are SQL keywords, the one warning
+-- tests/db/test_plpgsql_check allows (by name, for this function alone).
 -- Each sort and order is a static query of its own, so that PL/pgSQL plans it once per
 -- session (a CASE in ORDER BY can use no index). The pending and the completed tasks are
 -- each one range of an index led by (user_id, completed, sort key, id) (migration 0002):
@@ -30,7 +33,7 @@ create or replace function api.list_tasks(status text default null, sort text de
     set enable_bitmapscan = off
     as $$
 declare
-    problems jsonb := '[]';
+    problems jsonb := '[]'::jsonb;
     sort_key text := coalesce(sort, 'created');
     descending boolean;
     page_size int := 1000;
