@@ -40,10 +40,42 @@ ensure_packages() {
     "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-# build DIR [cmake args...]: configures and builds the project into DIR.
+# ensure_test_tools: tests/tools' npm packages (Redocly CLI, playwright-core), by npm ci from
+# the committed lock file, when node_modules is missing or older than the lock.
+ensure_test_tools() {
+    local tools=$TOP/tests/tools
+    if [ ! -d "$tools/node_modules" ] || [ "$tools/package-lock.json" -nt "$tools/node_modules" ]; then
+        log "npm ci (tests/tools: Redocly CLI, playwright-core)"
+        (cd "$tools" && npm ci --no-audit --no-fund --loglevel=error >/dev/null && touch node_modules)
+    fi
+}
+
+# redocly_lint: Redocly CLI's recommended rules (tests/tools/redocly.yaml) over
+# gateway/openapi.json; fails on any error or warning (redocly exits non-zero on errors only).
+redocly_lint() {
+    local json totals
+    json=$(cd "$TOP/tests/tools" && npx --no-install redocly lint --format=json "$TOP/gateway/openapi.json" 2>/dev/null) || true
+    totals=$(/usr/bin/python3 -c 'import json, sys; t = json.load(sys.stdin)["totals"]; print(t["errors"], t["warnings"])' \
+        <<<"$json" 2>/dev/null) || totals="? ?"
+    log "Redocly CLI: errors and warnings: $totals"
+    if [ "$totals" != "0 0" ]; then
+        (cd "$TOP/tests/tools" && npx --no-install redocly lint "$TOP/gateway/openapi.json") >&2 || true
+        return 1
+    fi
+}
+
+# coverage_report BUILD_DIR FLOOR: gcovr's line coverage of gateway/ from BUILD_DIR's gcov
+# counters, a line per file and the total; fails when the total is under FLOOR percent.
+coverage_report() {
+    gcovr --root "$TOP" --object-directory "$1" --filter "$TOP/gateway/" --gcov-ignore-parse-errors \
+        --print-summary --fail-under-line "$2" --txt - | sed -n '/^File/,$p'
+}
+
+# build DIR [cmake args...]: configures and builds the project into DIR (coverage counters
+# off unless the arguments turn them on).
 build() {
     local dir=$1; shift
-    cmake -S "$TOP" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+    cmake -S "$TOP" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGW_COVERAGE=OFF "$@" >/dev/null
     cmake --build "$dir" -j "$(nproc)" >/dev/null
 }
 
