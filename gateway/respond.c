@@ -140,7 +140,7 @@ static void access_log(gw_exchange_t *x, int status, uint64_t ns)
                                  "duration_ms", ns / 1e6, "route", x->route ? x->route->name : "-", "request_id",
                                  x->request_id.base, (int)x->request_id.len, "protocol", proto);
         json_object_set_new(line, "db_ms", x->db_ns ? json_real(x->db_ns / 1e6) : json_null());
-        char *text = line ? json_dumps(line, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+        char *text = line ? json_dumps(line, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(9)) : NULL;
         if (text != NULL)
             gw_log_write_line(text, strlen(text));
         free(text);
