@@ -134,8 +134,8 @@ static void access_log(gw_exchange_t *x, int status, uint64_t ns)
     }
     path[n] = '\0';
     if (gw_log_format() == GW_LOG_FORMAT_JSON) {
-        char time[32];
-        json_t *line = json_pack("{s:s, s:s, s:s#, s:s, s:i, s:f, s:s, s:s#, s:s}", "time", gw_log_time(time, sizeof(time)),
+        char stamp[32];
+        json_t *line = json_pack("{s:s, s:s, s:s#, s:s, s:i, s:f, s:s, s:s#, s:s}", "time", gw_log_time(stamp, sizeof(stamp)),
                                  "level", "info", "method", req->method.base, (int)req->method.len, "path", path, "status", status,
                                  "duration_ms", ns / 1e6, "route", x->route ? x->route->name : "-", "request_id",
                                  x->request_id.base, (int)x->request_id.len, "protocol", proto);
