@@ -98,6 +98,29 @@ static int check_jwks_url(const gw_config_var_t *var, const char *value, gw_conf
 }
 
 static const char *const log_levels[] = {"error", "warn", "info", "debug", NULL};
+static const char *const log_formats[] = {"plain", "json", NULL};
+static const char *const docs_assets[] = {"local", "cdn", "off", NULL};
+
+#ifndef GW_DOCS_DIR
+#define GW_DOCS_DIR "/usr/share/todo-gateway/docs"
+#endif
+
+/* DOCS_ASSETS_DIR: by default the folder the build put swagger-ui-dist's files in
+ * (GW_DOCS_DIR); with DOCS_ASSETS=local the viewer must be readable there now. */
+static int check_docs_dir(const gw_config_var_t *var, const char *value, gw_config_t *cfg, struct gw_config_loader *ld)
+{
+    (void)var;
+    char file[4096];
+    if (value == NULL)
+        cfg->docs_assets_dir = GW_DOCS_DIR;
+    snprintf(file, sizeof(file), "%s/swagger-ui-bundle.js", cfg->docs_assets_dir);
+    if (cfg->docs_assets == GW_DOCS_LOCAL && access(file, R_OK) != 0)
+        return fail(ld,
+                    "DOCS_ASSETS_DIR: cannot read '%s': %s (DOCS_ASSETS=local serves swagger-ui-dist from there: build with npm, "
+                    "point DOCS_ASSETS_DIR at its files, or set DOCS_ASSETS=cdn or off)",
+                    file, strerror(errno));
+    return 0;
+}
 
 /* ---- the table ---- */
 
@@ -133,7 +156,9 @@ const gw_config_var_t gw_config_vars[] = {
     {INT     ("RATE_LIMIT",           rate_limit,           "0", 0, 1000000),           .section = "HTTP",      .help = "requests per second per client address (all but /healthz); beyond: 429", .shown = "default 0 (off)"},
     {INT     ("RATE_LIMIT_BURST",     rate_limit_burst,     NULL, 0, 2000000),          .section = "HTTP",      .help = "requests a client may send at once before the rate applies", .shown = "default 2x rate", .check = default_burst},
     {INT     ("MAX_CONNECTIONS",      max_connections,      "2048", 1, 1000000),        .section = "HTTP",      .help = "client connections open at once, per process; beyond: closed at accept"},
-    {STRING  ("BETTER_AUTH_SECRET",   jwt_secret,           NULL),                      .section = "Tokens",    .help = "HS256 secret shared with Better Auth", .shown = "required", .check = check_secret},
+    {ENUM    ("DOCS_ASSETS",          docs_assets,          "local", docs_assets),      .section = "HTTP",      .help = "GET /docs loads Swagger UI from DOCS_ASSETS_DIR (local), a public CDN (cdn),\nor is 404 (off)"},
+    {STRING  ("DOCS_ASSETS_DIR",      docs_assets_dir,      NULL),                      .section = "HTTP",      .help = "folder of swagger-ui-dist's files, served at /docs/assets/", .shown = "default: built-in", .check = check_docs_dir},
+    {STRING  ("BETTER_AUTH_SECRET",   jwt_secret,           NULL),                      .section = "Tokens",    .help = "HS256 secret shared with Better Auth", .shown = "required", .check = check_secret, .secret = 1},
     {INT     ("JWT_LEEWAY",           jwt_leeway,           "60", 0, 3600),             .section = "Tokens",    .help = "clock skew allowed on exp, nbf and iat, 0 to 3600 seconds"},
     {DURATION("JWT_TTL",              jwt_ttl,              "7d", 1, 3650 * DAY),       .section = "Tokens",    .help = "lifetime of issued tokens; seconds or suffix s, m, h, d"},
     {STRING  ("JWT_ISSUER",           jwt_issuer,           NULL),                      .section = "Tokens",    .help = "when set, tokens must carry this iss (and issued ones do)"},
@@ -141,6 +166,7 @@ const gw_config_var_t gw_config_vars[] = {
     {STRING  ("JWT_JWKS_FILE",        jwks_file,            NULL),                      .section = "Tokens",    .help = "JWK Set file: also accept EdDSA, ES256, RS256, PS256 tokens by kid"},
     {STRING  ("JWT_JWKS_URL",         jwks_url,             NULL),                      .section = "Tokens",    .help = "JWK Set URL (Better Auth: <origin>/api/auth/jwks), fetched again\non an unknown kid, at most once a minute", .check = check_jwks_url},
     {ENUM    ("LOG_LEVEL",            log_level,            "info", log_levels),        .section = "Logging",   .help = "error, warn, info or debug"},
+    {ENUM    ("LOG_FORMAT",           log_format,           "plain", log_formats),      .section = "Logging",   .help = "access-log lines as plain text or one JSON object each"},
 };
 // clang-format on
 
@@ -320,7 +346,7 @@ const char *gw_config_help(void)
     if (buf[0] != '\0')
         return buf;
     n = append(buf, n, cap,
-               "Usage: todo-gateway [--help] [--version]\n"
+               "Usage: todo-gateway [--help] [--version] [--check-config]\n"
                "\n"
                "An HTTP/1.1 and HTTP/2 gateway for the todo API: it checks bearer tokens and hands each request\n"
                "to PostgreSQL as one pipelined transaction. Configured only through the environment;\n"
@@ -332,5 +358,79 @@ const char *gw_config_help(void)
         n = help_lines(var, buf, n, cap);
     }
     append(buf, n, cap, "\nOn/off values also accept true/false, yes/no and 1/0.\n");
+    return buf;
+}
+
+/* ---- --check-config ---- */
+
+/* A connection string with its passwords masked: the URI's user:password@ and every
+ * password=... (libpq's key/value form, or a URI query parameter). */
+static void mask_conninfo(const char *v, char *out, size_t cap)
+{
+    const char *scheme = strstr(v, "://"), *at = scheme ? strchr(scheme + 3, '@') : NULL;
+    const char *colon = at ? memchr(scheme + 3, ':', (size_t)(at - scheme - 3)) : NULL;
+    size_t n = 0;
+    for (size_t i = 0; v[i] != '\0' && n + 5 < cap;) {
+        out[n++] = v[i++];
+        const char *end = NULL; /* where the password to hide ends */
+        if (colon != NULL && v + i == colon + 1)
+            end = at;
+        else if (i >= 9 && strncmp(v + i - 9, "password=", 9) == 0)
+            end = v + i + strcspn(v + i, " &");
+        if (end != NULL) {
+            memcpy(out + n, "****", 4), n += 4;
+            i = (size_t)(end - v);
+        }
+    }
+    if (cap > 0)
+        out[n < cap ? n : cap - 1] = '\0';
+}
+
+/* One variable's effective value, as the environment would spell it. */
+static void describe_value(const gw_config_var_t *var, const gw_config_t *cfg, char *out, size_t cap)
+{
+    const void *field = (const char *)cfg + var->offset;
+    const char *s;
+    switch (var->type) {
+    case GW_CONF_STRING:
+        s = *(const char *const *)field;
+        if (s == NULL)
+            snprintf(out, cap, "(unset)");
+        else if (var->secret)
+            snprintf(out, cap, "****");
+        else if (strcmp(var->name, "DATABASE_URL") == 0)
+            mask_conninfo(s, out, cap);
+        else
+            snprintf(out, cap, "%s", s);
+        return;
+    case GW_CONF_INT:
+        snprintf(out, cap, "%d", *(const int *)field);
+        return;
+    case GW_CONF_BOOL:
+        snprintf(out, cap, "%s", *(const int *)field ? "on" : "off");
+        return;
+    case GW_CONF_SIZE:
+        snprintf(out, cap, "%zu", *(const size_t *)field);
+        return;
+    case GW_CONF_DURATION:
+        snprintf(out, cap, "%llds", (long long)*(const int64_t *)field);
+        return;
+    case GW_CONF_ENUM:
+        snprintf(out, cap, "%s", var->choices[*(const int *)field]);
+        return;
+    }
+    snprintf(out, cap, "?");
+}
+
+const char *gw_config_describe(const gw_config_t *cfg, char *buf, size_t cap)
+{
+    size_t n = 0;
+    char value[1024];
+    if (cap > 0)
+        buf[0] = '\0';
+    for (size_t i = 0; i < gw_config_vars_count; i++) {
+        describe_value(&gw_config_vars[i], cfg, value, sizeof(value));
+        n = append(buf, n, cap, "%s=%s\n", gw_config_vars[i].name, value);
+    }
     return buf;
 }

@@ -8,6 +8,8 @@
 #include <stdint.h>
 
 typedef enum { GW_LOG_ERROR = 0, GW_LOG_WARN, GW_LOG_INFO, GW_LOG_DEBUG } gw_log_level_t;
+typedef enum { GW_LOG_FORMAT_PLAIN = 0, GW_LOG_FORMAT_JSON } gw_log_format_t;
+typedef enum { GW_DOCS_LOCAL = 0, GW_DOCS_CDN, GW_DOCS_OFF } gw_docs_assets_t;
 
 /* Each field says its variable; defaults, ranges and meanings are in the table (config.c). */
 typedef struct gw_config {
@@ -28,13 +30,15 @@ typedef struct gw_config {
     int db_prepared;          /* DB_PREPARED on|off (off for transaction-mode poolers) */
 
     /* HTTP */
-    size_t max_body;          /* MAX_BODY, bytes */
-    const char *cors_origins; /* CORS_ORIGINS, comma separated exact origins, "" when unset; "*" allows any */
-    int accounts;             /* ACCOUNTS on|off: the /api/auth/ routes */
-    int shutdown_timeout;     /* SHUTDOWN_TIMEOUT, seconds to let in-flight requests finish */
-    int rate_limit;           /* RATE_LIMIT, requests per second per client address, 0: off */
-    int rate_limit_burst;     /* RATE_LIMIT_BURST, bucket depth, default 2 x RATE_LIMIT */
-    int max_connections;      /* MAX_CONNECTIONS, client connections open at once per process, default 2048 */
+    size_t max_body;              /* MAX_BODY, bytes */
+    const char *cors_origins;     /* CORS_ORIGINS, comma separated exact origins, "" when unset; "*" allows any */
+    int accounts;                 /* ACCOUNTS on|off: the /api/auth/ routes */
+    int shutdown_timeout;         /* SHUTDOWN_TIMEOUT, seconds to let in-flight requests finish */
+    int rate_limit;               /* RATE_LIMIT, requests per second per client address, 0: off */
+    int rate_limit_burst;         /* RATE_LIMIT_BURST, bucket depth, default 2 x RATE_LIMIT */
+    int max_connections;          /* MAX_CONNECTIONS, client connections open at once per process, default 2048 */
+    gw_docs_assets_t docs_assets; /* DOCS_ASSETS local|cdn|off: where GET /docs loads its viewer from */
+    const char *docs_assets_dir;  /* DOCS_ASSETS_DIR, default the build's docs-assets folder (GW_DOCS_DIR) */
 
     /* tokens */
     const char *jwt_secret; /* BETTER_AUTH_SECRET, required, non-empty */
@@ -46,7 +50,8 @@ typedef struct gw_config {
     const char *jwks_file;    /* JWT_JWKS_FILE, a JWK Set for key-pair tokens, NULL when unset */
     const char *jwks_url;     /* JWT_JWKS_URL, where to fetch it (Better Auth: .../api/auth/jwks), NULL when unset */
 
-    gw_log_level_t log_level; /* LOG_LEVEL error|warn|info|debug */
+    gw_log_level_t log_level;   /* LOG_LEVEL error|warn|info|debug */
+    gw_log_format_t log_format; /* LOG_FORMAT plain|json: the access log's lines */
 } gw_config_t;
 
 /* How a variable's text becomes its field. */
@@ -72,6 +77,7 @@ typedef struct gw_config_var {
     const char *section;        /* its heading in --help */
     const char *help;           /* for --help: one line, "\n" goes on to another */
     const char *shown;          /* --help's default column when "default <def>" would not say it */
+    int secret;                 /* --check-config masks its value */
     int (*check)(const struct gw_config_var *var, const char *value, gw_config_t *cfg, struct gw_config_loader *ld);
     /* check: runs once the variable is loaded (value NULL when unset): derived defaults and
      * rules across variables; returns 0, or -1 after reporting the error */
@@ -85,6 +91,12 @@ extern const size_t gw_config_vars_count;
  * Returns 0, or -1 with a message naming the variable written to err (errlen bytes).
  * The strings in cfg point into what getenv_fn returned; they are not copied. */
 int gw_config_load(gw_config_t *cfg, const char *(*getenv_fn)(const char *name), char *err, size_t errlen);
+
+/* The text of `todo-gateway --check-config`: every variable's effective value in cfg (as
+ * loaded), one "NAME=value" line each, in the table's order; secrets (BETTER_AUTH_SECRET,
+ * a password in DATABASE_URL) masked as "****". Written to buf (cap bytes, NUL-terminated);
+ * returns buf. */
+const char *gw_config_describe(const gw_config_t *cfg, char *buf, size_t cap);
 
 /* The text of `todo-gateway --help`: every variable, its default and meaning, made from the
  * table on the first call. Static; call it first from one thread. */

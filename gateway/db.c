@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "text.h"
 
 #define RESULT_COLS 3
 
@@ -73,6 +74,7 @@ int db_conn_send(conn_t *c, call_t *call)
     }
     ok = ok && send_stmt(c, call->spec.route, call->spec.nparams, call->spec.params);
     ok = ok && PQpipelineSync(c->pg);
+    call->sent_ns = gw_monotonic_ns(); /* Server-Timing: db counts from here to the Sync */
     conn_push(c, call);
     if (!ok) {
         conn_fail(c, PQerrorMessage(c->pg));
@@ -180,6 +182,7 @@ static void sync_done(conn_t *c)
         gw_log_info("database connection %zu ready", (size_t)(c - db->conns));
         return;
     }
+    call->db_ns += gw_monotonic_ns() - call->sent_ns;
     if (call->reply.status == 503 && call->reply.sqlstate[0] == '4' && !call->retried && call->req != NULL) {
         /* Class 40, transaction rollback: the only SQLSTATEs of class 4 the mapping turns into 503
          * are 40001 (serialization_failure) and 40P01 (deadlock_detected). The whole Sync group
@@ -193,6 +196,7 @@ static void sync_done(conn_t *c)
         db_wait_push(db, call);
         return;
     }
+    call->reply.db_ns = call->db_ns;
     db_call_finish(call);
 }
 

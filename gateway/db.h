@@ -27,6 +27,7 @@ typedef struct gw_db_reply {
     h2o_iovec_t body;    /* failure: the JSON error body the database gave (PTnnn DETAIL), or base NULL */
     char sqlstate[6];    /* failure: the SQLSTATE, "" when the failure was not the database's */
     const char *message; /* failure: for the log only (in req->pool or static); never sent */
+    uint64_t db_ns;      /* from sending the call to its Sync coming back, retries summed; 0: never sent */
 } gw_db_reply_t;
 
 /* Called once per submitted call while the request is alive, on the loop's thread. */

@@ -20,10 +20,11 @@ typedef struct call {
     struct call **guard; /* in req->pool; points back here while both live */
     gw_db_cb cb;
     void *data;
-    int is_init;    /* the connection's own set-up group, no request */
-    int nstmts;     /* statements in the group; the last one's row is the reply */
-    int stmts_done; /* statements whose results have ended */
-    int retried;    /* 40001/40P01 are retried once */
+    int is_init;             /* the connection's own set-up group, no request */
+    int nstmts;              /* statements in the group; the last one's row is the reply */
+    int stmts_done;          /* statements whose results have ended */
+    int retried;             /* 40001/40P01 are retried once */
+    uint64_t sent_ns, db_ns; /* when the group was last sent; its time in the database, retries summed */
     gw_db_call_t spec;
     gw_db_reply_t reply;
     h2o_timeout_entry_t wait_timer; /* linked while the call waits in the queue */

@@ -25,6 +25,7 @@
 
 #include "auth.h"
 #include "conns.h"
+#include "docs.h"
 #include "framing.h"
 #include "log.h"
 #include "ratelimit.h"
@@ -61,11 +62,6 @@ static h2o_iovec_t find_header(h2o_req_t *req, const h2o_token_t *token)
 {
     ssize_t i = h2o_find_header(&req->headers, token, -1);
     return i < 0 ? h2o_iovec_init(NULL, 0) : req->headers.entries[i].value;
-}
-
-static int is_json(h2o_iovec_t content_type)
-{
-    return gw_text_is_json_media_type(content_type.base, content_type.len);
 }
 
 /* The Allow header's value for a path's methods, in req->pool. */
@@ -153,6 +149,12 @@ static int serve_metrics(request_t *r)
     return ANSWERED;
 }
 
+static int serve_docs(request_t *r)
+{
+    gw_docs_serve(&r->x, r->h->cfg);
+    return ANSWERED;
+}
+
 static void on_db_reply(h2o_req_t *req, const gw_db_reply_t *reply, void *data);
 
 /* Hands the call to the database; on_db_reply answers when its reply comes. */
@@ -176,6 +178,7 @@ static const struct kind {
     [GW_ROUTE_HEALTH]  = {serve_health,   NULL,          1, 0}, /* /healthz does nothing: never limited */
     [GW_ROUTE_OPENAPI] = {serve_openapi,  NULL,          1, 1},
     [GW_ROUTE_METRICS] = {serve_metrics,  NULL,          1, 1},
+    [GW_ROUTE_DOCS]    = {serve_docs,     NULL,          1, 1},
 };
 // clang-format on
 _Static_assert(sizeof(kinds) / sizeof(kinds[0]) == GW_ROUTE_KINDS, "every kind of route (routes.h) has a row in kinds");
@@ -184,6 +187,7 @@ static void on_db_reply(h2o_req_t *req, const gw_db_reply_t *reply, void *data)
 {
     request_t *r = data;
     (void)req;
+    r->x.db_ns = reply->db_ns; /* Server-Timing and the access log */
     if (reply->status != 0)
         reply_failure(r, reply);
     else
@@ -257,7 +261,7 @@ static int take_rate_limit(request_t *r)
     return ANSWERED;
 }
 
-/* The routes the gateway answers alone (health, the OpenAPI document, metrics) go no further. */
+/* The routes the gateway answers alone (health, the OpenAPI document, metrics, docs) go no further. */
 static int answer_early(request_t *r)
 {
     const struct kind *k = &kinds[r->x.route->kind];
@@ -282,8 +286,8 @@ static int check_token(request_t *r)
         return NEXT;
     h2o_iovec_t authz = find_header(req, H2O_TOKEN_AUTHORIZATION);
     gw_identity_t id;
-    r->x.token_present = authz.base != NULL;
     gw_auth_status_t st = gw_auth_verify_cached(r->h->cfg, authz.base, authz.len, (int64_t)time(NULL), &id);
+    r->x.token_present = st != GW_AUTH_MISSING; /* RFC 6750 3.1: no error code without a bearer token */
     if (st != GW_AUTH_OK) {
         gw_log_debug("token refused: %s id=%.*s", gw_auth_reason(st), (int)r->x.request_id.len, r->x.request_id.base);
         gw_respond_error_literal(&r->x, 401, "unauthorized", st == GW_AUTH_MISSING ? "missing bearer token" : "invalid token");
@@ -329,7 +333,8 @@ static int check_task_id(request_t *r)
 static int check_media_type(request_t *r)
 {
     h2o_req_t *req = r->x.req;
-    if (!(r->x.route->flags & GW_BODY) || req->entity.len == 0 || is_json(find_header(req, H2O_TOKEN_CONTENT_TYPE)))
+    h2o_iovec_t type = find_header(req, H2O_TOKEN_CONTENT_TYPE);
+    if (!(r->x.route->flags & GW_BODY) || req->entity.len == 0 || gw_text_is_json_media_type(type.base, type.len))
         return NEXT;
     gw_respond_error(&r->x, 415, h2o_iovec_init(NULL, 0));
     return ANSWERED;
@@ -393,7 +398,7 @@ static int (*const steps[])(request_t *r) = {
     refuse_ambiguous_framing, /* 400 bad_request, and the connection closed */
     find_route,               /* 404, 405; an OPTIONS preflight is answered here */
     take_rate_limit,          /* 429 */
-    answer_early,             /* /healthz, /openapi.json, /metrics */
+    answer_early,             /* /healthz, /openapi.json, /metrics, /docs */
     check_body_size,          /* 413 */
     check_token,              /* 401 */
     check_path_user,          /* 403 */

@@ -2,10 +2,25 @@
 #ifndef GW_LOG_H
 #define GW_LOG_H
 
+#include <stddef.h>
+
 #include "config.h"
 
 /* Sets the level below which lines are dropped. Called once at start-up. */
 void gw_log_set_level(gw_log_level_t level);
+
+/* Sets the access log's format (LOG_FORMAT). Called once at start-up. */
+void gw_log_set_format(gw_log_format_t format);
+
+/* The access log's format. */
+gw_log_format_t gw_log_format(void);
+
+/* The time now, RFC 3339 in UTC with milliseconds ("2026-11-30T15:53:24.123Z"), in buf (32 bytes). */
+const char *gw_log_time(char *buf, size_t cap);
+
+/* Writes text (len bytes, no newline: one is added) as one line, unstamped: a JSON log line
+ * is its own record. */
+void gw_log_write_line(const char *text, size_t len);
 
 /* Whether a line of this level would be written. */
 int gw_log_enabled(gw_log_level_t level);

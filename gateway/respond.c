@@ -1,6 +1,8 @@
 #include "respond.h"
 
+#include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
@@ -114,12 +116,15 @@ void gw_respond_header(gw_exchange_t *x, const char *name, h2o_iovec_t value)
 }
 
 /* The access-log line: method, path without the query (it may carry search text), status,
- * duration, request id. Never a header, a token or a body. */
+ * duration, route, request id, protocol (h1, h2) and the database's time. Never a header, a
+ * token or a body. LOG_FORMAT=json: one JSON object, encoded by jansson (the path's bytes
+ * are the client's: JSON escapes them, and bytes that are not UTF-8 become '?'). */
 static void access_log(gw_exchange_t *x, int status, uint64_t ns)
 {
     h2o_req_t *req = x->req;
     gw_str_t target = gw_text_target_path(req->input.path.base, req->input.path.len);
-    char path[256];
+    const char *proto = req->version >= 0x200 ? "h2" : "h1";
+    char path[256], db[32] = "-";
     size_t n = target.len < sizeof(path) - 1 ? target.len : sizeof(path) - 1;
 
     if (!gw_log_enabled(GW_LOG_INFO))
@@ -129,8 +134,24 @@ static void access_log(gw_exchange_t *x, int status, uint64_t ns)
         path[i] = c >= 0x20 && c < 0x7f ? (char)c : '?';
     }
     path[n] = '\0';
-    gw_log_info("%.*s %s %d %.3fms %s id=%.*s", (int)req->method.len, req->method.base, path, status, ns / 1e6,
-                x->route ? x->route->name : "-", (int)x->request_id.len, x->request_id.base);
+    if (gw_log_format() == GW_LOG_FORMAT_JSON) {
+        char stamp[32];
+        json_t *line = json_pack("{s:s, s:s, s:s#, s:s, s:i, s:f, s:s, s:s#, s:s}", "time", gw_log_time(stamp, sizeof(stamp)),
+                                 "level", "info", "method", req->method.base, (int)req->method.len, "path", path, "status", status,
+                                 "duration_ms", ns / 1e6, "route", x->route ? x->route->name : "-", "request_id",
+                                 x->request_id.base, (int)x->request_id.len, "protocol", proto);
+        json_object_set_new(line, "db_ms", x->db_ns ? json_real(x->db_ns / 1e6) : json_null());
+        char *text = line ? json_dumps(line, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(9)) : NULL;
+        if (text != NULL)
+            gw_log_write_line(text, strlen(text));
+        free(text);
+        json_decref(line);
+        return;
+    }
+    if (x->db_ns)
+        snprintf(db, sizeof(db), "%.3fms", x->db_ns / 1e6);
+    gw_log_info("%.*s %s %d %.3fms %s id=%.*s %s db=%s", (int)req->method.len, req->method.base, path, status, ns / 1e6,
+                x->route ? x->route->name : "-", (int)x->request_id.len, x->request_id.base, proto, db);
 }
 
 static void common_headers(gw_exchange_t *x, int status)
@@ -150,6 +171,11 @@ static void common_headers(gw_exchange_t *x, int status)
     }
     if (x->cors_configured)
         gw_respond_header(x, "vary", h2o_iovec_init(H2O_STRLIT("Origin")));
+    if (x->db_ns) { /* W3C Server Timing: the database's part of this answer, in milliseconds */
+        char timing[48];
+        int n = snprintf(timing, sizeof(timing), "db;dur=%.3f", x->db_ns / 1e6);
+        gw_respond_header(x, "server-timing", h2o_strdup(&req->pool, timing, (size_t)n));
+    }
     uint64_t ns = gw_monotonic_ns() - x->started_ns;
     gw_metrics_record(x->metrics, x->route, status, ns);
     access_log(x, status, ns);

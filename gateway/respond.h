@@ -19,6 +19,7 @@ typedef struct gw_exchange {
     int cors_configured;     /* CORS_ORIGINS is set: answers vary by Origin */
     int token_present;       /* a bearer token came: a 401 then says error="invalid_token" */
     uint64_t started_ns;     /* CLOCK_MONOTONIC at arrival */
+    uint64_t db_ns;          /* the database's time (sent to Sync), 0 when it was not asked: Server-Timing */
 } gw_exchange_t;
 
 /* Starts the exchange of req (x: its context, in req->pool): the clock for its duration, the

@@ -41,6 +41,7 @@ const gw_route_t gw_routes[] = {
     {"readyz",              GW_GET,    "/readyz",                         GW_ROUTE_SQL,     0,                200,    "select '{\"status\":\"ready\"}', null, null",    NO_QUERY},
     {"openapi",             GW_GET,    "/openapi.json",                   GW_ROUTE_OPENAPI, 0,                200,    NULL,                                             NO_QUERY},
     {"metrics",             GW_GET,    "/metrics",                        GW_ROUTE_METRICS, 0,                200,    NULL,                                             NO_QUERY},
+    {"docs",                GW_GET,    "/docs",                           GW_ROUTE_DOCS,    0,                200,    NULL,                                             NO_QUERY},
 };
 #undef OWNER
 #undef TOKEN

@@ -23,6 +23,7 @@ typedef enum {
     GW_ROUTE_HEALTH,  /* 200 while the process runs, no database */
     GW_ROUTE_OPENAPI, /* the OpenAPI document (gateway/openapi.json, built in) */
     GW_ROUTE_METRICS, /* Prometheus text */
+    GW_ROUTE_DOCS,    /* the API reference page (docs.c), built on the OpenAPI document */
     GW_ROUTE_KINDS    /* how many kinds there are; not one */
 } gw_route_kind_t;
 

@@ -25,6 +25,7 @@
 
 #include "conns.h"
 #include "db.h"
+#include "docs.h"
 #include "fallback.h"
 #include "handler.h"
 #include "log.h"
@@ -216,6 +217,8 @@ static int configure(const gw_config_t *cfg, int *port, int *tls_port)
     /* h2o's own 413 only beyond this (made JSON by fallback.c); up to it the handler answers */
     globalconf.max_request_entity_size = cfg->max_body + 1024 * 1024;
     h2o_hostconf_t *host = h2o_config_register_host(&globalconf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
+    if (gw_docs_register(host, cfg) != 0) /* /docs/assets/ first: h2o takes the first path that matches */
+        return -1;
     h2o_pathconf_t *path = h2o_config_register_path(host, "/", 0);
 
     threads = calloc((size_t)cfg->threads, sizeof(*threads));

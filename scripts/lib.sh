@@ -4,11 +4,21 @@
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PG_BIN=/usr/lib/postgresql/15/bin
 
-# The Debian packages the project needs to build, run and test (Dockerfile lists the same).
-PACKAGES=(build-essential cmake pkg-config git ca-certificates curl openssl
-          libh2o-evloop-dev libjwt-dev libjansson-dev libssl-dev libpq-dev libcurl4-openssl-dev
-          postgresql-15 postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
-          valgrind)
+# The Debian packages the project needs, by what needs them. The Dockerfile installs the
+# same lists in its stages (tests/ops/test_container checks that they stay equal).
+# Building the gateway (the Dockerfile's build stage); npm fetches swagger-ui-dist for /docs.
+BUILD_PACKAGES=(build-essential cmake pkg-config ca-certificates npm
+                libh2o-evloop-dev libjwt-dev libjansson-dev libssl-dev libpq-dev libcurl4-openssl-dev)
+# Running the built gateway (the Dockerfile's runtime stage): its libraries, and curl for
+# the HEALTHCHECK.
+RUNTIME_PACKAGES=(ca-certificates curl libh2o-evloop0.13 libjwt0 libjansson4 libssl3 libpq5 libcurl4)
+# Running db/migrate (the Dockerfile's migrate stage).
+MIGRATE_PACKAGES=(postgresql-client-15)
+# Developing and testing: the server, pgTAP, valgrind, the lint of PL/pgSQL, coverage, the
+# compose file's check, the browser of the /docs test, the conformance test's Python.
+DEV_PACKAGES=(git openssl curl postgresql-15 postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl valgrind
+              postgresql-15-plpgsql-check gcovr docker-compose chromium python3-hypothesis python3-jsonschema)
+PACKAGES=("${BUILD_PACKAGES[@]}" "${RUNTIME_PACKAGES[@]}" "${MIGRATE_PACKAGES[@]}" "${DEV_PACKAGES[@]}")
 
 log() { printf '==> %s\n' "$*" >&2; }
 
@@ -16,6 +26,9 @@ log() { printf '==> %s\n' "$*" >&2; }
 ensure_packages() {
     local missing=()
     for p in "${PACKAGES[@]}"; do
+        # npm: any npm on the PATH will do (NodeSource's nodejs carries its own, and conflicts
+        # with Debian's npm package)
+        [ "$p" = npm ] && command -v npm >/dev/null && continue
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
     done
     [ ${#missing[@]} -eq 0 ] && return 0
@@ -27,10 +40,42 @@ ensure_packages() {
     "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-# build DIR [cmake args...]: configures and builds the project into DIR.
+# ensure_test_tools: tests/tools' npm packages (Redocly CLI, playwright-core), by npm ci from
+# the committed lock file, when node_modules is missing or older than the lock.
+ensure_test_tools() {
+    local tools=$TOP/tests/tools
+    if [ ! -d "$tools/node_modules" ] || [ "$tools/package-lock.json" -nt "$tools/node_modules" ]; then
+        log "npm ci (tests/tools: Redocly CLI, playwright-core)"
+        (cd "$tools" && npm ci --no-audit --no-fund --loglevel=error >/dev/null && touch node_modules)
+    fi
+}
+
+# redocly_lint: Redocly CLI's recommended rules (tests/tools/redocly.yaml) over
+# gateway/openapi.json; fails on any error or warning (redocly exits non-zero on errors only).
+redocly_lint() {
+    local json totals
+    json=$(cd "$TOP/tests/tools" && npx --no-install redocly lint --format=json "$TOP/gateway/openapi.json" 2>/dev/null) || true
+    totals=$(/usr/bin/python3 -c 'import json, sys; t = json.load(sys.stdin)["totals"]; print(t["errors"], t["warnings"])' \
+        <<<"$json" 2>/dev/null) || totals="? ?"
+    log "Redocly CLI: errors and warnings: $totals"
+    if [ "$totals" != "0 0" ]; then
+        (cd "$TOP/tests/tools" && npx --no-install redocly lint "$TOP/gateway/openapi.json") >&2 || true
+        return 1
+    fi
+}
+
+# coverage_report BUILD_DIR FLOOR: gcovr's line coverage of gateway/ from BUILD_DIR's gcov
+# counters, a line per file and the total; fails when the total is under FLOOR percent.
+coverage_report() {
+    gcovr --root "$TOP" --object-directory "$1" --filter "$TOP/gateway/" --gcov-ignore-parse-errors \
+        --print-summary --fail-under-line "$2" --txt - | sed -n '/^File/,$p'
+}
+
+# build DIR [cmake args...]: configures and builds the project into DIR (coverage counters
+# off unless the arguments turn them on).
 build() {
     local dir=$1; shift
-    cmake -S "$TOP" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+    cmake -S "$TOP" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGW_COVERAGE=OFF "$@" >/dev/null
     cmake --build "$dir" -j "$(nproc)" >/dev/null
 }
 

@@ -42,7 +42,7 @@ create or replace function todo.task_problems(b jsonb, title_required boolean)
     language plpgsql immutable
     as $$
 declare
-    problems jsonb := '[]';
+    problems jsonb := '[]'::jsonb;
     n int;
 begin
     if not b ? 'title' then

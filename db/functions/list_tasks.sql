@@ -4,10 +4,15 @@
 -- can raise any other error. When more rows exist past this page, sets
 -- response.next_offset (transaction-local) so the gateway can send Link: rel="next".
 --   status  all (default), pending, completed
+--   (status, sort and order are matched exactly, lower-case as the OpenAPI enums say: `ALL`
+--   is a 422 like any other unknown value, as FastAPI's enums answer)
 --   sort    created (alias created_at; default), updated (alias updated_at), title
 --   order   asc, desc; default desc for the dates, asc for the title
 --   q       text searched in title and description, case-insensitively (at most 1000)
 --   limit   1..1000 (default 1000), offset 0.. : ASCII digits only (todo.query_integer)
+-- The parameters carry the query string's own names, so that a psql user calls the function
+-- with the API's words; "order", "limit" and "offset" are SQL keywords, the one warning
+-- tests/db/test_plpgsql_check allows (by name, for this function alone).
 -- Each sort and order is a static query of its own, so that PL/pgSQL plans it once per
 -- session (a CASE in ORDER BY can use no index). The pending and the completed tasks are
 -- each one range of an index led by (user_id, completed, sort key, id) (migration 0002):
@@ -28,8 +33,8 @@ create or replace function api.list_tasks(status text default null, sort text de
     set enable_bitmapscan = off
     as $$
 declare
-    problems jsonb := '[]';
-    sort_key text := lower(coalesce(sort, 'created'));
+    problems jsonb := '[]'::jsonb;
+    sort_key text := coalesce(sort, 'created');
     descending boolean;
     page_size int := 1000;
     skip bigint := 0;
@@ -40,7 +45,7 @@ declare
     result json;
     rows_seen bigint;
 begin
-    status := lower(coalesce(status, 'all'));
+    status := coalesce(status, 'all');
     if status not in ('all', 'pending', 'completed') then
         problems := problems || todo.problem('query', 'status', 'must be one of all, pending, completed', 'enum');
     end if;
@@ -50,8 +55,8 @@ begin
     end if;
     if "order" is null then
         descending := sort_key <> 'title';
-    elsif lower("order") in ('asc', 'desc') then
-        descending := lower("order") = 'desc';
+    elsif "order" in ('asc', 'desc') then
+        descending := "order" = 'desc';
     else
         problems := problems || todo.problem('query', 'order', 'must be asc or desc', 'enum');
     end if;

@@ -12,7 +12,7 @@ create or replace function api.register(body text)
     as $$
 declare
     b jsonb := todo.parse_body(body);
-    problems jsonb := '[]';
+    problems jsonb := '[]'::jsonb;
     new_id text;
 begin
     problems := problems || coalesce(todo.email_problem(b), '[]') || coalesce(todo.password_problem(b), '[]');

@@ -6,7 +6,7 @@ create or replace function api.set_task_completion(id bigint, body text default 
     set search_path = ''
     as $$
 declare
-    b jsonb := '{}';
+    b jsonb := '{}'::jsonb;
 begin
     if body is not null then
         b := todo.parse_body(body);

@@ -3,7 +3,7 @@
 -- 422 for every unknown query value. alice's tasks are inserted as postgres with fixed
 -- timestamps, so every expected order is known without a clock.
 BEGIN;
-SELECT plan(48);
+SELECT plan(51);
 
 -- a clean slate for alice and bob, as postgres
 \ir clean_slate.psql
@@ -107,6 +107,9 @@ SELECT throws_ok($$SELECT api.list_tasks(status => 'done')$$, 'PT422', NULL, 'al
 SELECT throws_ok($$SELECT api.list_tasks(sort => 'priority')$$, 'PT422', NULL, 'alice cannot sort by priority');
 SELECT throws_ok($$SELECT api.list_tasks(sort => 'id')$$, 'PT422', NULL, 'alice cannot sort by id');
 SELECT throws_ok($$SELECT api.list_tasks("order" => 'up')$$, 'PT422', NULL, 'alice cannot order up');
+SELECT throws_ok($$SELECT api.list_tasks(status => 'ALL')$$, 'PT422', NULL, 'alice cannot filter by status=ALL (the enums are lower-case)');
+SELECT throws_ok($$SELECT api.list_tasks(sort => 'UPDATED')$$, 'PT422', NULL, 'alice cannot sort by UPDATED (the enums are lower-case)');
+SELECT throws_ok($$SELECT api.list_tasks("order" => 'Desc')$$, 'PT422', NULL, 'alice cannot order Desc (the enums are lower-case)');
 SELECT throws_ok($$SELECT api.list_tasks("limit" => '0')$$, 'PT422', NULL, 'alice cannot ask for limit=0');
 SELECT throws_ok($$SELECT api.list_tasks("limit" => '1001')$$, 'PT422', NULL, 'alice cannot ask for limit=1001');
 SELECT throws_ok($$SELECT api.list_tasks("limit" => 'abc')$$, 'PT422', NULL, 'alice cannot ask for limit=abc');

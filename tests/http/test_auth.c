@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "harness.h"
 
@@ -35,8 +36,13 @@ static void try_auth(gateway_t *g, const char *what, const char *authorization, 
     if (status == 401) {
         if (CHECK(r->status == 401 && h_jstr(r->json, "code") && strcmp(h_jstr(r->json, "code"), "unauthorized") == 0,
                   "%s: 401 unauthorized: %s", what, resp_brief(r))) {
+            /* RFC 6750 3.1: a request without a bearer token (no header, another scheme, a bare
+             * "Bearer ") gets no error code; error="invalid_token" only for a token refused. */
+            const char *after = authorization && strncasecmp(authorization, "Bearer ", 7) == 0 ? authorization + 7 : NULL;
+            int presented = after != NULL && after[strspn(after, " ")] != '\0';
+            const char *want = presented ? "Bearer error=\"invalid_token\"" : "Bearer";
             const char *wa = resp_header(r, "WWW-Authenticate");
-            CHECK(wa && strncmp(wa, "Bearer", 6) == 0, "%s: WWW-Authenticate: Bearer..., got %s", what, wa ? wa : "(none)");
+            CHECK(wa && strcmp(wa, want) == 0, "%s: WWW-Authenticate: %s, got %s", what, want, wa ? wa : "(none)");
             /* The answer does not echo the token back. */
             const char *dot = authorization ? strchr(authorization, '.') : NULL;
             if (dot != NULL && strlen(dot) > 16)

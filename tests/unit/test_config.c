@@ -403,7 +403,7 @@ static void test_help(void)
     const char *help = gw_config_help();
     size_t i;
 
-    CHECK(help != NULL && strncmp(help, "Usage: todo-gateway [--help] [--version]\n", 41) == 0);
+    CHECK(help != NULL && strncmp(help, "Usage: todo-gateway [--help] [--version] [--check-config]\n", 58) == 0);
     CHECK(help == gw_config_help());
     for (i = 0; i < gw_config_vars_count; i++) {
         char line[64];
@@ -415,6 +415,38 @@ static void test_help(void)
     }
     CHECK(strstr(help, "\n  BETTER_AUTH_SECRET    required ") != NULL);
     CHECK(strstr(help, "\n  PORT                  default 8080 ") != NULL);
+}
+
+/* --check-config: every variable's effective value, secrets masked (the HS256 secret, and a
+ * password in DATABASE_URL as a URI's user:password@ or a password=... key or parameter). */
+static void test_describe(void)
+{
+    gw_config_t cfg;
+    char err[512], text[16384];
+
+    env_reset();
+    env_set("BETTER_AUTH_SECRET", "topsecret-hs256");
+    env_set("DATABASE_URL", "postgresql://todo_gateway:hunter2@db:5432/todo?sslmode=require&password=hunter3");
+    env_set("MAX_BODY", "1k");
+    env_set("DOCS_ASSETS", "off");
+    env_set("LOG_FORMAT", "JSON");
+    if (!CHECK(gw_config_load(&cfg, fake_getenv, err, sizeof(err)) == 0))
+        check_diag("%s", err);
+    gw_config_describe(&cfg, text, sizeof(text));
+    CHECK(strstr(text, "topsecret") == NULL && strstr(text, "\nBETTER_AUTH_SECRET=****\n") != NULL);
+    CHECK(strstr(text, "hunter") == NULL);
+    CHECK(strstr(text, "\nDATABASE_URL=postgresql://todo_gateway:****@db:5432/todo?sslmode=require&password=****\n") != NULL);
+    CHECK(strstr(text, "\nMAX_BODY=1024\n") != NULL && strstr(text, "\nLOG_FORMAT=json\n") != NULL);
+    CHECK(strstr(text, "\nDOCS_ASSETS=off\n") != NULL && strstr(text, "\nJWT_ISSUER=(unset)\n") != NULL);
+    env_set("DATABASE_URL", "host=/run/pg user=todo_gateway password=s3cr3t dbname=todo");
+    CHECK(gw_config_load(&cfg, fake_getenv, err, sizeof(err)) == 0);
+    gw_config_describe(&cfg, text, sizeof(text));
+    CHECK(strstr(text, "\nDATABASE_URL=host=/run/pg user=todo_gateway password=**** dbname=todo\n") != NULL);
+    for (size_t i = 0; i < gw_config_vars_count; i++) { /* one line per variable, in the table's order */
+        char line[64];
+        snprintf(line, sizeof(line), "%s=", gw_config_vars[i].name);
+        CHECK(strstr(text, line) != NULL);
+    }
 }
 
 /* The table itself: names unique and upper case, each row documented, each enum's default one of its names. */
@@ -448,6 +480,7 @@ int main(void)
     test_empty_is_unset();
     test_error_buffer();
     test_help();
+    test_describe();
     test_later_variables();
     return check_report("test_config");
 }

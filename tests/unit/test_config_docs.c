@@ -2,7 +2,8 @@
  * variables say the same: README.md's configuration table lists every variable once, with
  * the table's default where that is a value; the Dockerfile, docker-compose.yml (and .env,
  * when there is one) set only variables the gateway reads (or db/migrate and scripts/dev
- * do); gateway/openapi.json names only variables that exist. A variable added, renamed or
+ * do), and docker-compose.yml's gateway passes every one through; .env.example documents
+ * every one once; gateway/openapi.json names only variables that exist. A variable added, renamed or
  * given another default in one place and not the other fails here.
  * argv[1]: the source tree. */
 #define _GNU_SOURCE /* memmem */
@@ -140,12 +141,42 @@ static void test_dockerfile_and_env(void)
     free(env);
 }
 
+/* .env.example documents every variable once, as "NAME=" or "# NAME=" (set, or left at its
+ * default); any other variable it sets is docker-compose.yml's own (${NAME...} there). */
+static void test_env_example(void)
+{
+    char *env = slurp(".env.example"), *compose = slurp("docker-compose.yml");
+    int seen[256] = {0};
+    if (!CHECK(env != NULL && compose != NULL && gw_config_vars_count < 256))
+        return;
+    for (const char *line = env; line != NULL && *line != '\0'; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+        const char *name = strncmp(line, "# ", 2) == 0 ? line + 2 : line, *end = name;
+        while (isupper((unsigned char)*end) || isdigit((unsigned char)*end) || *end == '_')
+            end++;
+        if (end == name || *end != '=')
+            continue;
+        const gw_config_var_t *var = find_var(name, (size_t)(end - name));
+        char ref[128];
+        snprintf(ref, sizeof(ref), "${%.*s", (int)(end - name), name);
+        if (var != NULL)
+            seen[var - gw_config_vars]++;
+        else if (name == line && !CHECK(strstr(compose, ref) != NULL))
+            check_diag(".env.example sets %.*s, which neither the gateway nor docker-compose.yml reads", (int)(end - name), name);
+    }
+    for (size_t i = 0; i < gw_config_vars_count; i++)
+        if (!CHECK(seen[i] == 1))
+            check_diag(".env.example documents %s %d times, not once", gw_config_vars[i].name, seen[i]);
+    free(env);
+    free(compose);
+}
+
 /* docker-compose.yml's gateway service: each variable is the gateway's, or one that db/migrate
  * or scripts/dev reads (the container runs scripts/dev, which migrates). */
 static void test_compose(void)
 {
     char *compose = slurp("docker-compose.yml"), *migrate = slurp("db/migrate"), *dev = slurp("scripts/dev");
     size_t n = 0;
+    int seen[256] = {0};
     if (!CHECK(compose != NULL && migrate != NULL && dev != NULL))
         return;
     const char *svc = strstr(compose, "\n  gateway:\n"), *env = svc ? strstr(svc, "\n    environment:\n") : NULL;
@@ -158,10 +189,16 @@ static void test_compose(void)
         char key[128];
         snprintf(key, sizeof(key), "%.*s", (int)(colon - name), name);
         n++;
+        const gw_config_var_t *var = find_var(key, strlen(key));
+        if (var != NULL)
+            seen[var - gw_config_vars]++;
         if (find_var(key, strlen(key)) == NULL && !CHECK(strstr(migrate, key) != NULL || strstr(dev, key) != NULL))
             check_diag("docker-compose.yml sets %s, which neither the gateway, db/migrate nor scripts/dev reads", key);
     }
-    CHECK(n >= 4); /* the parse found the list */
+    CHECK(n >= 4);                                    /* the parse found the list */
+    for (size_t i = 0; i < gw_config_vars_count; i++) /* so that .env reaches every one */
+        if (!CHECK(seen[i] == 1))
+            check_diag("docker-compose.yml's gateway environment passes %s %d times, not once", gw_config_vars[i].name, seen[i]);
     free(compose);
     free(migrate);
     free(dev);
@@ -197,6 +234,7 @@ int main(int argc, char **argv)
     top = argv[1];
     test_readme();
     test_dockerfile_and_env();
+    test_env_example();
     test_compose();
     test_openapi();
     return check_report("test_config_docs");

@@ -106,6 +106,7 @@ static void test_health(void)
     CHECK(match("/readyz", GW_GET, 0, &m) != NULL && m.route->kind == GW_ROUTE_SQL && m.route->sql != NULL && m.route->flags == 0);
     CHECK(match("/openapi.json", GW_GET, 0, &m) != NULL && m.route->kind == GW_ROUTE_OPENAPI);
     CHECK(match("/metrics", GW_GET, 0, &m) != NULL && m.route->kind == GW_ROUTE_METRICS);
+    CHECK(match("/docs", GW_GET, 0, &m) != NULL && m.route->kind == GW_ROUTE_DOCS && m.route->flags == 0);
     CHECK(match("/metrics", GW_POST, 0, &m) == NULL && m.allowed == (GW_GET | GW_OPTIONS));
 }
 
@@ -114,7 +115,7 @@ static void test_table(void)
     /* every SQL route binds its arguments, never builds SQL; every statement has its three columns */
     for (size_t i = 0; i < gw_routes_count; i++) {
         const gw_route_t *r = gw_routes + i;
-        if (r->kind == GW_ROUTE_HEALTH || r->kind == GW_ROUTE_OPENAPI || r->kind == GW_ROUTE_METRICS) {
+        if (r->kind == GW_ROUTE_HEALTH || r->kind == GW_ROUTE_OPENAPI || r->kind == GW_ROUTE_METRICS || r->kind == GW_ROUTE_DOCS) {
             CHECK(r->sql == NULL && r->flags == 0); /* served by the gateway alone, no token */
             continue;
         }
