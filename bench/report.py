@@ -226,6 +226,10 @@ def main():
     text = "\n".join(out) + "\n"
     with open(out_path, "w") as f:
         f.write(text)
+        f.write("\n## Raw runs\n\nOne line per run, as bench/run recorded it (pg_us, gw_us, tool_us: CPU µs per request; "
+                "statuses: the answers and the connections opened).\n\n```\n")
+        f.write(open(runs_path).read())
+        f.write("```\n")
     sys.stdout.write(text)
 
 
