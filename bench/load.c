@@ -636,7 +636,7 @@ static void h2_lost(h2conn_t *c, const char *why)
     if (!may_send())
         return;
     h2_connect(c);
-    for (int i = 0; i < g.streams; i++)
+    for (int i = 0; i < g.streams && may_send(); i++)
         h2_send(c, i);
 }
 
