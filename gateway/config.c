@@ -88,6 +88,20 @@ static int check_secret(const gw_config_var_t *var, const char *value, gw_config
     return 0;
 }
 
+/* DB_PREPARED=off means a transaction-mode pooler in front (PgBouncer, Supavisor, Neon's):
+ * DB_PIPELINE_DEPTH then defaults to 1. Such a pooler hands the server connection to another
+ * client at the first ReadyForQuery, while the results of this connection's next pipelined
+ * transactions are still to come: they would reach that other client (PgBouncer 1.18 does so;
+ * tests/http/test_pooler catches it). One transaction in flight per connection is safe. */
+static int default_pooler_depth(const gw_config_var_t *var, const char *value, gw_config_t *cfg, struct gw_config_loader *ld)
+{
+    (void)var, (void)value;
+    const char *depth = ld->getenv_fn("DB_PIPELINE_DEPTH");
+    if (!cfg->db_prepared && (depth == NULL || depth[0] == '\0'))
+        cfg->db_pipeline_depth = 1;
+    return 0;
+}
+
 /* JWT_JWKS_URL: http or https only (libcurl would take file:// and more). */
 static int check_jwks_url(const gw_config_var_t *var, const char *value, gw_config_t *cfg, struct gw_config_loader *ld)
 {
@@ -122,10 +136,10 @@ const gw_config_var_t gw_config_vars[] = {
     {INT     ("GATEWAY_THREADS",      threads,              NULL, 1, THREADS_LIMIT),    .section = "Listeners", .help = "event-loop threads, 1 to 256", .shown = "default: cores", .check = default_threads},
     {STRING  ("DATABASE_URL",         database_url,         ""),                        .section = "Database",  .help = "libpq connection string or URI (empty: PG* variables decide)"},
     {INT     ("DB_POOL_SIZE",         db_pool_size,         "2", 1, 64),                .section = "Database",  .help = "connections per thread, 1 to 64"},
-    {INT     ("DB_PIPELINE_DEPTH",    db_pipeline_depth,    "32", 1, 1024),             .section = "Database",  .help = "requests in flight per connection, 1 to 1024"},
+    {INT     ("DB_PIPELINE_DEPTH",    db_pipeline_depth,    "32", 1, 1024),             .section = "Database",  .help = "requests in flight per connection, 1 to 1024 (default 1 with\nDB_PREPARED=off: a transaction-mode pooler must see one at a time)"},
     {INT     ("DB_QUEUE_MAX",         db_queue_max,         "1024", 0, 1048576),        .section = "Database",  .help = "requests waiting per thread when all connections are busy"},
     {INT     ("DB_STATEMENT_TIMEOUT", db_statement_timeout, "5000", 0, INT_MAX),        .section = "Database",  .help = "statement timeout in milliseconds (0 disables)"},
-    {BOOL    ("DB_PREPARED",          db_prepared,          "on"),                      .section = "Database",  .help = "prepared statements (off for transaction-mode poolers)"},
+    {BOOL    ("DB_PREPARED",          db_prepared,          "on"),                      .section = "Database",  .help = "prepared statements (off for transaction-mode poolers)", .check = default_pooler_depth},
     {SIZE    ("MAX_BODY",             max_body,             "65536", 1, 64 * MIB),      .section = "HTTP",      .help = "largest request body; bytes or suffix k/K/KiB, m/M/MiB, up to 64MiB", .shown = "default 64KiB"},
     {STRING  ("CORS_ORIGINS",         cors_origins,         ""),                        .section = "HTTP",      .help = "comma-separated origins allowed by CORS; \"*\" allows any"},
     {BOOL    ("ACCOUNTS",             accounts,             "on"),                      .section = "HTTP",      .help = "serve the /api/auth/ routes (register, login, logout, me)"},

@@ -8,7 +8,7 @@ PG_BIN=/usr/lib/postgresql/15/bin
 PACKAGES=(build-essential cmake pkg-config git ca-certificates curl openssl
           libh2o-evloop-dev libjwt-dev libjansson-dev libssl-dev libpq-dev libcurl4-openssl-dev
           postgresql-15 postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
-          valgrind)
+          valgrind pgbouncer)
 
 log() { printf '==> %s\n' "$*" >&2; }
 
@@ -60,7 +60,8 @@ CLUSTER_LOGIN_ROLES=(postgres todo_gateway "$(id -un)")
 # cluster_write_auth DATADIR: (re)writes pg_hba.conf and pg_ident.conf so that only the OS
 # user running this script connects, over the Unix socket, by peer authentication, as one of
 # CLUSTER_LOGIN_ROLES. Run on every start, so it also closes clusters that older checkouts
-# created with --auth=trust. The server reads both files when it starts.
+# created with --auth=trust. The server reads both files when it starts. CLUSTER_HBA_EXTRA,
+# when set, is one more line before the final reject (scripts/lib-pooler.sh's TLS listener).
 cluster_write_auth() {
     local data=$1 me role
     me=$(id -un)
@@ -70,6 +71,7 @@ cluster_write_auth() {
 # script), by peer authentication, as a role its lines in pg_ident.conf allow.
 # TYPE  DATABASE  USER  ADDRESS  METHOD
 local   all       all            peer map=owner
+${CLUSTER_HBA_EXTRA:-}
 host    all       all   all      reject
 HBA
     {

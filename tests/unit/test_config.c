@@ -194,6 +194,23 @@ static void test_secret(void)
     CHECK_EQ(cfg.jwt_secret_len, 1);
 }
 
+/* DB_PREPARED=off (a transaction-mode pooler) makes DB_PIPELINE_DEPTH default to 1; set, it stays. */
+static void test_pooler_depth(void)
+{
+    gw_config_t cfg;
+
+    env_reset();
+    CHECK(load(&cfg) == 0 && cfg.db_prepared == 1 && cfg.db_pipeline_depth == 32);
+    env_set("DB_PREPARED", "off");
+    CHECK(load(&cfg) == 0 && cfg.db_prepared == 0 && cfg.db_pipeline_depth == 1);
+    env_set("DB_PIPELINE_DEPTH", "");
+    CHECK(load(&cfg) == 0 && cfg.db_pipeline_depth == 1);
+    env_set("DB_PIPELINE_DEPTH", "8");
+    CHECK(load(&cfg) == 0 && cfg.db_pipeline_depth == 8);
+    env_set("DB_PREPARED", "on");
+    CHECK(load(&cfg) == 0 && cfg.db_pipeline_depth == 8);
+}
+
 /* Every integer variable of the table: its bounds are accepted, one beyond them refused, and junk refused. */
 static void test_integers(void)
 {
@@ -439,6 +456,7 @@ int main(void)
     test_defaults();
     test_values_pass_through();
     test_secret();
+    test_pooler_depth();
     test_integers();
     test_booleans();
     test_max_body();
