@@ -111,6 +111,30 @@ static int check_jwks_url(const gw_config_var_t *var, const char *value, gw_conf
     return 0;
 }
 
+/* BETTER_AUTH_URL: Better Auth's base URL (http or https), as the FastAPI backends it replaces
+ * took it. Set, it is the default of JWT_ISSUER and JWT_AUDIENCE (without trailing slashes:
+ * Better Auth's JWT plugin stamps its base URL as iss and aud) and of JWT_JWKS_URL (its JWT
+ * plugin's set, <URL>/api/auth/jwks); those rows come later and replace a default when set. */
+static int derive_better_auth(const gw_config_var_t *var, const char *value, gw_config_t *cfg, struct gw_config_loader *ld)
+{
+    static const char jwks_path[] = "/api/auth/jwks";
+    (void)var;
+    if (value == NULL)
+        return 0;
+    if (strncmp(value, "http://", 7) != 0 && strncmp(value, "https://", 8) != 0)
+        return fail(ld, "BETTER_AUTH_URL: must be an http:// or https:// URL (Better Auth's base URL), got '%s'", value);
+    size_t n = strlen(value);
+    while (n > 0 && value[n - 1] == '/')
+        n--;
+    if (n + sizeof(jwks_path) > sizeof(cfg->better_auth_jwks_url))
+        return fail(ld, "BETTER_AUTH_URL: longer than %zu bytes", sizeof(cfg->better_auth_jwks_url) - sizeof(jwks_path));
+    snprintf(cfg->better_auth_base, sizeof(cfg->better_auth_base), "%.*s", (int)n, value);
+    snprintf(cfg->better_auth_jwks_url, sizeof(cfg->better_auth_jwks_url), "%.*s%s", (int)n, value, jwks_path);
+    cfg->jwt_issuer = cfg->jwt_audience = cfg->better_auth_base;
+    cfg->jwks_url = cfg->better_auth_jwks_url;
+    return 0;
+}
+
 static const char *const log_levels[] = {"error", "warn", "info", "debug", NULL};
 
 /* ---- the table ---- */
@@ -148,12 +172,14 @@ const gw_config_var_t gw_config_vars[] = {
     {INT     ("RATE_LIMIT_BURST",     rate_limit_burst,     NULL, 0, 2000000),          .section = "HTTP",      .help = "requests a client may send at once before the rate applies", .shown = "default 2x rate", .check = default_burst},
     {INT     ("MAX_CONNECTIONS",      max_connections,      "2048", 1, 1000000),        .section = "HTTP",      .help = "client connections open at once, per process; beyond: closed at accept"},
     {STRING  ("BETTER_AUTH_SECRET",   jwt_secret,           NULL),                      .section = "Tokens",    .help = "HS256 secret shared with Better Auth", .shown = "required", .check = check_secret},
+    {STRING  ("BETTER_AUTH_URL",      better_auth_url,      NULL),                      .section = "Tokens",    .help = "Better Auth's base URL: the default of JWT_ISSUER and JWT_AUDIENCE,\nand of JWT_JWKS_URL (<it>/api/auth/jwks)", .check = derive_better_auth},
     {INT     ("JWT_LEEWAY",           jwt_leeway,           "60", 0, 3600),             .section = "Tokens",    .help = "clock skew allowed on exp, nbf and iat, 0 to 3600 seconds"},
     {DURATION("JWT_TTL",              jwt_ttl,              "7d", 1, 3650 * DAY),       .section = "Tokens",    .help = "lifetime of issued tokens; seconds or suffix s, m, h, d"},
     {STRING  ("JWT_ISSUER",           jwt_issuer,           NULL),                      .section = "Tokens",    .help = "when set, tokens must carry this iss (and issued ones do)"},
     {STRING  ("JWT_AUDIENCE",         jwt_audience,         NULL),                      .section = "Tokens",    .help = "when set, tokens' aud must name it (and issued ones do)"},
     {STRING  ("JWT_JWKS_FILE",        jwks_file,            NULL),                      .section = "Tokens",    .help = "JWK Set file: also accept EdDSA, ES256, RS256, PS256 tokens by kid"},
-    {STRING  ("JWT_JWKS_URL",         jwks_url,             NULL),                      .section = "Tokens",    .help = "JWK Set URL (Better Auth: <origin>/api/auth/jwks), fetched again\non an unknown kid, at most once a minute", .check = check_jwks_url},
+    {STRING  ("JWT_JWKS_URL",         jwks_url,             NULL),                      .section = "Tokens",    .help = "JWK Set URL (Better Auth: <origin>/api/auth/jwks); an unknown kid\nwaits up to 2 s for a fetch (at most one a minute)", .check = check_jwks_url},
+    {DURATION("JWT_JWKS_REFRESH",     jwks_refresh,         "10m", 1, DAY),             .section = "Tokens",    .help = "JWT_JWKS_URL is fetched again this often (a removed key stops\nbeing accepted then); seconds or suffix s, m, h, d"},
     {ENUM    ("LOG_LEVEL",            log_level,            "info", log_levels),        .section = "Logging",   .help = "error, warn, info or debug"},
 };
 // clang-format on

@@ -144,13 +144,8 @@ int main(int argc, char **argv)
     CHECK(clients >= 2, "the two gateways' connections are its clients (%ld)", clients);
 
     h_section("the rows");
-    for (int u = 0; u < 2; u++) {
-        long long n = SEED + 300 + creates[u];
-        CHECK(pg_number(db, "select count(*) from todo.tasks where user_id = $1", users[u], NULL) == n,
-              "the database holds exactly %lld tasks of %s", n, users[u]);
-        CHECK(pg_number(db, "select count(*) from todo.tasks where user_id = $1 and title not like $1 || '%'", users[u], NULL) == 0,
-              "no task of %s carries the other's title", users[u]);
-    }
+    for (int u = 0; u < 2; u++)
+        pg_expect_own_tasks(db, users[u], SEED + 300 + creates[u]);
     CHECK(pg_number(db, "select count(*) from todo.tasks where user_id = $1", carol, NULL) == 0,
           "carol's revoked token stored nothing");
 
