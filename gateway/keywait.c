@@ -102,11 +102,11 @@ static gw_keywait_t *room_create(h2o_loop_t *loop)
 
 int gw_keywait_park(gw_keywait_t **room, h2o_loop_t *loop, gw_keywait_entry_t *e)
 {
-    if (e->waited || !gw_jwks_fetch_for_unknown_kid())
+    if (e->waited)
         return 0;
-    if (*room == NULL && (*room = room_create(loop)) == NULL)
+    if (*room == NULL && (*room = room_create(loop)) == NULL) /* listening before the fetch is asked for */
         return 0;
-    if ((*room)->count >= GW_KEYWAIT_MAX)
+    if ((*room)->count >= GW_KEYWAIT_MAX || !gw_jwks_fetch_for_unknown_kid())
         return 0;
     e->waited = 1;
     e->room = *room;
