@@ -10,12 +10,14 @@
 # only the same role with the same password. The Unix socket stays peer-only as in lib.sh.
 # shellcheck shell=bash
 
-# free_port: prints a TCP port of 127.0.0.1 on which nothing listens now (random, tried by a
-# connect; another program may take it before the caller does: the caller's start fails then).
+# free_port: prints a TCP port of 127.0.0.1 on which nothing listens now: a random one below
+# the kernel's ephemeral range (whose ports outgoing connections take without listening), tried
+# by a connect. Another program may take it before the caller does: callers retry.
 free_port() {
-    local p i
+    local p i low
+    read -r low _ < /proc/sys/net/ipv4/ip_local_port_range || low=32768
     for i in $(seq 1 100); do
-        p=$((20000 + RANDOM % 40000))
+        p=$((10000 + RANDOM % (low - 10000)))
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
             echo "$p"
             return 0
@@ -55,17 +57,25 @@ pooler_start() {
     local PGHOST PGPORT PGUSER PGDATABASE # cluster_start exports them for this cluster: here only
     private_dir "$dir"
     pooler_tls_files "$dir/tls"
-    port=$(free_port) && bport=$(free_port) || { log "no free TCP port on 127.0.0.1"; return 1; }
-    CLUSTER_HBA_EXTRA="hostssl todo todo_gateway 127.0.0.1/32 scram-sha-256" \
-        cluster_start "$dir/data" "$dir/sock" "$port" "-c fsync=off -c synchronous_commit=off -c full_page_writes=off \
-            -c listen_addresses=127.0.0.1 -c ssl=on -c ssl_cert_file=$dir/tls/server.crt -c ssl_key_file=$dir/tls/server.key \
-            -c ssl_min_protocol_version=TLSv1.2 -c password_encryption=scram-sha-256"
+    local tries
+    for tries in 1 2 3; do # a port taken meanwhile by another program: another one
+        port=$(free_port) || { log "no free TCP port on 127.0.0.1"; return 1; }
+        CLUSTER_HBA_EXTRA="hostssl todo todo_gateway 127.0.0.1/32 scram-sha-256" \
+            cluster_start "$dir/data" "$dir/sock" "$port" "-c fsync=off -c synchronous_commit=off -c full_page_writes=off \
+                -c listen_addresses=127.0.0.1 -c ssl=on -c ssl_cert_file=$dir/tls/server.crt -c ssl_key_file=$dir/tls/server.key \
+                -c ssl_min_protocol_version=TLSv1.2 -c password_encryption=scram-sha-256" && break
+        [ "$tries" -lt 3 ] || return 1
+    done
     MIGRATE_QUIET=1 "$TOP/db/migrate"
     password=$(openssl rand -hex 24)
     psql -X -q -v ON_ERROR_STOP=1 -c "alter role todo_gateway password '$password'" >/dev/null
     secret=$(psql -X -q -tA -c "select rolpassword from pg_authid where rolname = 'todo_gateway'")
     (umask 077 && printf '127.0.0.1:*:*:todo_gateway:%s\n' "$password" > "$dir/passfile")
-    pgbouncer_start "$dir/pgbouncer" "$port" "$bport" "$secret" "$dir/tls/ca.crt"
+    for tries in 1 2 3; do
+        bport=$(free_port) || { log "no free TCP port on 127.0.0.1"; return 1; }
+        pgbouncer_start "$dir/pgbouncer" "$port" "$bport" "$secret" "$dir/tls/ca.crt" && break
+        [ "$tries" -lt 3 ] || return 1
+    done
 
     local tcp="postgresql://todo_gateway@127.0.0.1:$port/todo?passfile=$dir/passfile&sslmode=verify-full"
     export TEST_PGTLS_DATABASE_URL="$tcp&sslrootcert=$dir/tls/ca.crt"
