@@ -76,6 +76,8 @@ static gw_auth_status_t check_jose_header(const char *seg, size_t len, jose_t *j
     else if (!json_is_string(alg) || /* RFC 7515: alg names are case-sensitive */
              (strcmp(json_string_value(alg), "HS256") != 0 && !(gw_jwks_enabled() && gw_jwk_supports(json_string_value(alg)))))
         st = GW_AUTH_BAD_ALGORITHM;
+    else if (json_is_string(typ) && strcmp(json_string_value(typ), "better-auth.session-cache+jwt") == 0)
+        st = GW_AUTH_SESSION_CACHE; /* explicit typing (RFC 8725 3.11): that kind of JWT is not for us */
     else if (typ != NULL && (!json_is_string(typ) || strcasecmp(json_string_value(typ), "JWT") != 0))
         st = GW_AUTH_MALFORMED; /* libjwt refuses other types too, and would call it a bad signature */
     else if (json_object_get(head, "crit") != NULL)
@@ -194,7 +196,7 @@ static gw_auth_status_t verify_keypair(const gw_config_t *cfg, const jose_t *jos
     if (sig_len <= 0 || payload_len <= 0 || !gw_text_b64url_is_canonical(dot2 + 1, (size_t)(end - dot2 - 1), sig, (size_t)sig_len))
         return GW_AUTH_MALFORMED;
     switch (gw_jwks_verify(jose->alg, jose->has_kid ? jose->kid : NULL, (const unsigned char *)tok, (size_t)(dot2 - tok), sig,
-                           (size_t)sig_len)) {
+                           (size_t)sig_len, &out->jwks_serial)) {
     case GW_JWKS_OK:
         break;
     case GW_JWKS_UNKNOWN_KEY:
@@ -362,7 +364,8 @@ gw_auth_status_t gw_auth_verify_cached(const gw_config_t *cfg, const char *heade
     cached_t *c = &slots[gw_text_fnv1a(tok, tok_len) % CACHE_SLOTS];
     /* constant time: the slot may hold another user's token */
     if (c->len == tok_len && CRYPTO_memcmp(c->token, tok, tok_len) == 0 && now - c->stored_at < CACHE_AGE_MAX &&
-        !gw_claims_is_past(c->exp, cfg->jwt_leeway, now) && !gw_claims_is_future(c->not_before, cfg->jwt_leeway, now)) {
+        !gw_claims_is_past(c->exp, cfg->jwt_leeway, now) && !gw_claims_is_future(c->not_before, cfg->jwt_leeway, now) &&
+        (c->id.jwks_serial == 0 || c->id.jwks_serial == gw_jwks_serial())) {
         *out = c->id;
         return GW_AUTH_OK;
     }
@@ -402,6 +405,9 @@ const char *gw_auth_reason(gw_auth_status_t status)
         return "wrong issuer";
     case GW_AUTH_BAD_AUDIENCE:
         return "wrong audience";
+    case GW_AUTH_SESSION_CACHE:
+        return "a Better Auth session-cache token (typ better-auth.session-cache+jwt), a cookie for Better Auth itself: "
+               "send the JWT plugin's token (authClient.token(), /api/auth/token)";
     }
     return "unknown";
 }

@@ -21,12 +21,14 @@ typedef enum {
     GW_AUTH_BAD_SUBJECT,   /* no sub / id / user.id string, empty, or over 255 characters */
     GW_AUTH_BAD_ISSUER,    /* JWT_ISSUER set and iss differs */
     GW_AUTH_BAD_AUDIENCE,  /* JWT_AUDIENCE set and aud (string or array) does not name it */
+    GW_AUTH_SESSION_CACHE, /* typ better-auth.session-cache+jwt: Better Auth's cookie for itself, not a bearer token */
 } gw_auth_status_t;
 
 typedef struct gw_identity {
     char user_id[GW_USER_ID_MAX * 4 + 1]; /* NUL-terminated UTF-8, at most 255 characters */
     int64_t issued_at;                    /* the token's iat in seconds */
     int has_issued_at;                    /* 0 when the token carried no integer iat */
+    uint64_t jwks_serial;                 /* the JWK Set that verified it (gw_jwks_serial), 0 for HS256 */
 } gw_identity_t;
 
 /* Verifies the value of an Authorization header (header, header_len: not NUL-terminated;
@@ -36,9 +38,10 @@ gw_auth_status_t gw_auth_verify(const gw_config_t *cfg, const char *header, size
 
 /* gw_auth_verify with a per-thread cache of tokens that verified: a token seen again is
  * compared byte for byte with the cached one and its time claims (exp, nbf, iat) checked
- * again at now; an entry is used for at most 60 s, so a key removed from a JWK Set stops
- * being honoured within a minute. Revocation is not affected (the database checks it on
- * every request). cfg must be the same for every call on a thread (the server's). */
+ * again at now; an entry is used for at most 60 s, and a key-pair token's only while the
+ * JWK Set that verified it is the current one (a fetched set may have dropped its key: it is
+ * verified again). Revocation is not affected (the database checks it on every request).
+ * cfg must be the same for every call on a thread (the server's). */
 gw_auth_status_t gw_auth_verify_cached(const gw_config_t *cfg, const char *header, size_t header_len, int64_t now,
                                        gw_identity_t *out);
 

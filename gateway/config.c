@@ -88,12 +88,50 @@ static int check_secret(const gw_config_var_t *var, const char *value, gw_config
     return 0;
 }
 
+/* DB_PREPARED=off means a transaction-mode pooler in front (PgBouncer, Supavisor, Neon's):
+ * DB_PIPELINE_DEPTH then defaults to 1. Such a pooler hands the server connection to another
+ * client at the first ReadyForQuery, while the results of this connection's next pipelined
+ * transactions are still to come: they would reach that other client (PgBouncer 1.18 does so;
+ * tests/http/test_pooler catches it). One transaction in flight per connection is safe. */
+static int default_pooler_depth(const gw_config_var_t *var, const char *value, gw_config_t *cfg, struct gw_config_loader *ld)
+{
+    (void)var, (void)value;
+    const char *depth = ld->getenv_fn("DB_PIPELINE_DEPTH");
+    if (!cfg->db_prepared && (depth == NULL || depth[0] == '\0'))
+        cfg->db_pipeline_depth = 1;
+    return 0;
+}
+
 /* JWT_JWKS_URL: http or https only (libcurl would take file:// and more). */
 static int check_jwks_url(const gw_config_var_t *var, const char *value, gw_config_t *cfg, struct gw_config_loader *ld)
 {
     (void)var, (void)cfg;
     if (value != NULL && strncmp(value, "http://", 7) != 0 && strncmp(value, "https://", 8) != 0)
         return fail(ld, "JWT_JWKS_URL: must be an http:// or https:// URL, got '%s'", value);
+    return 0;
+}
+
+/* BETTER_AUTH_URL: Better Auth's base URL (http or https), as the FastAPI backends it replaces
+ * took it. Set, it is the default of JWT_ISSUER and JWT_AUDIENCE (without trailing slashes:
+ * Better Auth's JWT plugin stamps its base URL as iss and aud) and of JWT_JWKS_URL (its JWT
+ * plugin's set, <URL>/api/auth/jwks); those rows come later and replace a default when set. */
+static int derive_better_auth(const gw_config_var_t *var, const char *value, gw_config_t *cfg, struct gw_config_loader *ld)
+{
+    static const char jwks_path[] = "/api/auth/jwks";
+    (void)var;
+    if (value == NULL)
+        return 0;
+    if (strncmp(value, "http://", 7) != 0 && strncmp(value, "https://", 8) != 0)
+        return fail(ld, "BETTER_AUTH_URL: must be an http:// or https:// URL (Better Auth's base URL), got '%s'", value);
+    size_t n = strlen(value);
+    while (n > 0 && value[n - 1] == '/')
+        n--;
+    if (n + sizeof(jwks_path) > sizeof(cfg->better_auth_jwks_url))
+        return fail(ld, "BETTER_AUTH_URL: longer than %zu bytes", sizeof(cfg->better_auth_jwks_url) - sizeof(jwks_path));
+    snprintf(cfg->better_auth_base, sizeof(cfg->better_auth_base), "%.*s", (int)n, value);
+    snprintf(cfg->better_auth_jwks_url, sizeof(cfg->better_auth_jwks_url), "%.*s%s", (int)n, value, jwks_path);
+    cfg->jwt_issuer = cfg->jwt_audience = cfg->better_auth_base;
+    cfg->jwks_url = cfg->better_auth_jwks_url;
     return 0;
 }
 
@@ -145,10 +183,10 @@ const gw_config_var_t gw_config_vars[] = {
     {INT     ("GATEWAY_THREADS",      threads,              NULL, 1, THREADS_LIMIT),    .section = "Listeners", .help = "event-loop threads, 1 to 256", .shown = "default: cores", .check = default_threads},
     {STRING  ("DATABASE_URL",         database_url,         ""),                        .section = "Database",  .help = "libpq connection string or URI (empty: PG* variables decide)"},
     {INT     ("DB_POOL_SIZE",         db_pool_size,         "2", 1, 64),                .section = "Database",  .help = "connections per thread, 1 to 64"},
-    {INT     ("DB_PIPELINE_DEPTH",    db_pipeline_depth,    "32", 1, 1024),             .section = "Database",  .help = "requests in flight per connection, 1 to 1024"},
+    {INT     ("DB_PIPELINE_DEPTH",    db_pipeline_depth,    "32", 1, 1024),             .section = "Database",  .help = "requests in flight per connection, 1 to 1024 (default 1 with\nDB_PREPARED=off: a transaction-mode pooler must see one at a time)"},
     {INT     ("DB_QUEUE_MAX",         db_queue_max,         "1024", 0, 1048576),        .section = "Database",  .help = "requests waiting per thread when all connections are busy"},
     {INT     ("DB_STATEMENT_TIMEOUT", db_statement_timeout, "5000", 0, INT_MAX),        .section = "Database",  .help = "statement timeout in milliseconds (0 disables)"},
-    {BOOL    ("DB_PREPARED",          db_prepared,          "on"),                      .section = "Database",  .help = "prepared statements (off for transaction-mode poolers)"},
+    {BOOL    ("DB_PREPARED",          db_prepared,          "on"),                      .section = "Database",  .help = "prepared statements (off for transaction-mode poolers)", .check = default_pooler_depth},
     {SIZE    ("MAX_BODY",             max_body,             "65536", 1, 64 * MIB),      .section = "HTTP",      .help = "largest request body; bytes or suffix k/K/KiB, m/M/MiB, up to 64MiB", .shown = "default 64KiB"},
     {STRING  ("CORS_ORIGINS",         cors_origins,         ""),                        .section = "HTTP",      .help = "comma-separated origins allowed by CORS; \"*\" allows any"},
     {BOOL    ("ACCOUNTS",             accounts,             "on"),                      .section = "HTTP",      .help = "serve the /api/auth/ routes (register, login, logout, me)"},
@@ -159,12 +197,14 @@ const gw_config_var_t gw_config_vars[] = {
     {ENUM    ("DOCS_ASSETS",          docs_assets,          "local", docs_assets),      .section = "HTTP",      .help = "GET /docs loads Swagger UI from DOCS_ASSETS_DIR (local), a public CDN (cdn),\nor is 404 (off)"},
     {STRING  ("DOCS_ASSETS_DIR",      docs_assets_dir,      NULL),                      .section = "HTTP",      .help = "folder of swagger-ui-dist's files, served at /docs/assets/", .shown = "default: built-in", .check = check_docs_dir},
     {STRING  ("BETTER_AUTH_SECRET",   jwt_secret,           NULL),                      .section = "Tokens",    .help = "HS256 secret shared with Better Auth", .shown = "required", .check = check_secret, .secret = 1},
+    {STRING  ("BETTER_AUTH_URL",      better_auth_url,      NULL),                      .section = "Tokens",    .help = "Better Auth's base URL: the default of JWT_ISSUER and JWT_AUDIENCE,\nand of JWT_JWKS_URL (<it>/api/auth/jwks)", .check = derive_better_auth},
     {INT     ("JWT_LEEWAY",           jwt_leeway,           "60", 0, 3600),             .section = "Tokens",    .help = "clock skew allowed on exp, nbf and iat, 0 to 3600 seconds"},
     {DURATION("JWT_TTL",              jwt_ttl,              "7d", 1, 3650 * DAY),       .section = "Tokens",    .help = "lifetime of issued tokens; seconds or suffix s, m, h, d"},
     {STRING  ("JWT_ISSUER",           jwt_issuer,           NULL),                      .section = "Tokens",    .help = "when set, tokens must carry this iss (and issued ones do)"},
     {STRING  ("JWT_AUDIENCE",         jwt_audience,         NULL),                      .section = "Tokens",    .help = "when set, tokens' aud must name it (and issued ones do)"},
     {STRING  ("JWT_JWKS_FILE",        jwks_file,            NULL),                      .section = "Tokens",    .help = "JWK Set file: also accept EdDSA, ES256, RS256, PS256 tokens by kid"},
-    {STRING  ("JWT_JWKS_URL",         jwks_url,             NULL),                      .section = "Tokens",    .help = "JWK Set URL (Better Auth: <origin>/api/auth/jwks), fetched again\non an unknown kid, at most once a minute", .check = check_jwks_url},
+    {STRING  ("JWT_JWKS_URL",         jwks_url,             NULL),                      .section = "Tokens",    .help = "JWK Set URL (Better Auth: <origin>/api/auth/jwks); an unknown kid\nwaits up to 2 s for a fetch (at most one a minute)", .check = check_jwks_url},
+    {DURATION("JWT_JWKS_REFRESH",     jwks_refresh,         "10m", 1, DAY),             .section = "Tokens",    .help = "JWT_JWKS_URL is fetched again this often (a removed key stops\nbeing accepted then); seconds or suffix s, m, h, d"},
     {ENUM    ("LOG_LEVEL",            log_level,            "info", log_levels),        .section = "Logging",   .help = "error, warn, info or debug"},
     {ENUM    ("LOG_FORMAT",           log_format,           "plain", log_formats),      .section = "Logging",   .help = "access-log lines as plain text or one JSON object each"},
 };
@@ -303,134 +343,4 @@ int gw_config_load(gw_config_t *cfg, const char *(*getenv_fn)(const char *name),
             return -1;
     }
     return 0;
-}
-
-/* ---- --help ---- */
-
-static size_t append(char *buf, size_t n, size_t cap, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static size_t append(char *buf, size_t n, size_t cap, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int w = n < cap ? vsnprintf(buf + n, cap - n, fmt, ap) : 0;
-    va_end(ap);
-    return n + (w > 0 ? (size_t)w : 0);
-}
-
-/* One variable's lines: name, default, help (its later lines under the first). */
-static size_t help_lines(const gw_config_var_t *var, char *buf, size_t n, size_t cap)
-{
-    char shown[64];
-    if (var->shown != NULL)
-        snprintf(shown, sizeof(shown), "%s", var->shown);
-    else
-        snprintf(shown, sizeof(shown), "default %s", var->def == NULL ? "unset" : var->def[0] == '\0' ? "\"\"" : var->def);
-    n = append(buf, n, cap, "  %-21s %-18s ", var->name, shown);
-    for (const char *line = var->help; line != NULL;) {
-        const char *nl = strchr(line, '\n');
-        int len = nl != NULL ? (int)(nl - line) : (int)strlen(line);
-        n = append(buf, n, cap, "%.*s\n", len, line);
-        line = nl != NULL ? nl + 1 : NULL;
-        if (line != NULL)
-            n = append(buf, n, cap, "%43s", "");
-    }
-    return n;
-}
-
-const char *gw_config_help(void)
-{
-    static char buf[8192];
-    size_t n = 0, cap = sizeof(buf);
-
-    if (buf[0] != '\0')
-        return buf;
-    n = append(buf, n, cap,
-               "Usage: todo-gateway [--help] [--version] [--check-config]\n"
-               "\n"
-               "An HTTP/1.1 and HTTP/2 gateway for the todo API: it checks bearer tokens and hands each request\n"
-               "to PostgreSQL as one pipelined transaction. Configured only through the environment;\n"
-               "an empty variable counts as unset.\n");
-    for (size_t i = 0; i < gw_config_vars_count; i++) {
-        const gw_config_var_t *var = &gw_config_vars[i];
-        if (i == 0 || strcmp(var->section, gw_config_vars[i - 1].section) != 0)
-            n = append(buf, n, cap, "\n%s:\n", var->section);
-        n = help_lines(var, buf, n, cap);
-    }
-    append(buf, n, cap, "\nOn/off values also accept true/false, yes/no and 1/0.\n");
-    return buf;
-}
-
-/* ---- --check-config ---- */
-
-/* A connection string with its passwords masked: the URI's user:password@ and every
- * password=... (libpq's key/value form, or a URI query parameter). */
-static void mask_conninfo(const char *v, char *out, size_t cap)
-{
-    const char *scheme = strstr(v, "://"), *at = scheme ? strchr(scheme + 3, '@') : NULL;
-    const char *colon = at ? memchr(scheme + 3, ':', (size_t)(at - scheme - 3)) : NULL;
-    size_t n = 0;
-    for (size_t i = 0; v[i] != '\0' && n + 5 < cap;) {
-        out[n++] = v[i++];
-        const char *end = NULL; /* where the password to hide ends */
-        if (colon != NULL && v + i == colon + 1)
-            end = at;
-        else if (i >= 9 && strncmp(v + i - 9, "password=", 9) == 0)
-            end = v + i + strcspn(v + i, " &");
-        if (end != NULL) {
-            memcpy(out + n, "****", 4), n += 4;
-            i = (size_t)(end - v);
-        }
-    }
-    if (cap > 0)
-        out[n < cap ? n : cap - 1] = '\0';
-}
-
-/* One variable's effective value, as the environment would spell it. */
-static void describe_value(const gw_config_var_t *var, const gw_config_t *cfg, char *out, size_t cap)
-{
-    const void *field = (const char *)cfg + var->offset;
-    const char *s;
-    switch (var->type) {
-    case GW_CONF_STRING:
-        s = *(const char *const *)field;
-        if (s == NULL)
-            snprintf(out, cap, "(unset)");
-        else if (var->secret)
-            snprintf(out, cap, "****");
-        else if (strcmp(var->name, "DATABASE_URL") == 0)
-            mask_conninfo(s, out, cap);
-        else
-            snprintf(out, cap, "%s", s);
-        return;
-    case GW_CONF_INT:
-        snprintf(out, cap, "%d", *(const int *)field);
-        return;
-    case GW_CONF_BOOL:
-        snprintf(out, cap, "%s", *(const int *)field ? "on" : "off");
-        return;
-    case GW_CONF_SIZE:
-        snprintf(out, cap, "%zu", *(const size_t *)field);
-        return;
-    case GW_CONF_DURATION:
-        snprintf(out, cap, "%llds", (long long)*(const int64_t *)field);
-        return;
-    case GW_CONF_ENUM:
-        snprintf(out, cap, "%s", var->choices[*(const int *)field]);
-        return;
-    }
-    snprintf(out, cap, "?");
-}
-
-const char *gw_config_describe(const gw_config_t *cfg, char *buf, size_t cap)
-{
-    size_t n = 0;
-    char value[1024];
-    if (cap > 0)
-        buf[0] = '\0';
-    for (size_t i = 0; i < gw_config_vars_count; i++) {
-        describe_value(&gw_config_vars[i], cfg, value, sizeof(value));
-        n = append(buf, n, cap, "%s=%s\n", gw_config_vars[i].name, value);
-    }
-    return buf;
 }

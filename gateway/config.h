@@ -11,6 +11,8 @@ typedef enum { GW_LOG_ERROR = 0, GW_LOG_WARN, GW_LOG_INFO, GW_LOG_DEBUG } gw_log
 typedef enum { GW_LOG_FORMAT_PLAIN = 0, GW_LOG_FORMAT_JSON } gw_log_format_t;
 typedef enum { GW_DOCS_LOCAL = 0, GW_DOCS_CDN, GW_DOCS_OFF } gw_docs_assets_t;
 
+#define GW_CONFIG_URL_MAX 1024 /* bytes of a URL the configuration derives (BETTER_AUTH_URL's) */
+
 /* Each field says its variable; defaults, ranges and meanings are in the table (config.c). */
 typedef struct gw_config {
     /* listeners */
@@ -43,12 +45,17 @@ typedef struct gw_config {
     /* tokens */
     const char *jwt_secret; /* BETTER_AUTH_SECRET, required, non-empty */
     size_t jwt_secret_len;
-    int jwt_leeway;           /* JWT_LEEWAY, seconds */
-    int64_t jwt_ttl;          /* JWT_TTL, seconds */
-    const char *jwt_issuer;   /* JWT_ISSUER, NULL when unset: then iss is not checked nor stamped */
-    const char *jwt_audience; /* JWT_AUDIENCE, NULL when unset: then aud is not checked nor stamped */
-    const char *jwks_file;    /* JWT_JWKS_FILE, a JWK Set for key-pair tokens, NULL when unset */
-    const char *jwks_url;     /* JWT_JWKS_URL, where to fetch it (Better Auth: .../api/auth/jwks), NULL when unset */
+    int jwt_leeway;              /* JWT_LEEWAY, seconds */
+    int64_t jwt_ttl;             /* JWT_TTL, seconds */
+    const char *jwt_issuer;      /* JWT_ISSUER, NULL when unset: then iss is not checked nor stamped */
+    const char *jwt_audience;    /* JWT_AUDIENCE, NULL when unset: then aud is not checked nor stamped */
+    const char *jwks_file;       /* JWT_JWKS_FILE, a JWK Set for key-pair tokens, NULL when unset */
+    const char *jwks_url;        /* JWT_JWKS_URL, where to fetch it (Better Auth: .../api/auth/jwks), NULL when unset */
+    int64_t jwks_refresh;        /* JWT_JWKS_REFRESH, seconds between fetches of jwks_url */
+    const char *better_auth_url; /* BETTER_AUTH_URL as given, NULL when unset: the defaults of the next two and of
+                                    jwt_issuer, jwt_audience (better_auth_base) and jwks_url (better_auth_jwks_url) */
+    char better_auth_base[GW_CONFIG_URL_MAX];     /* BETTER_AUTH_URL without trailing slashes */
+    char better_auth_jwks_url[GW_CONFIG_URL_MAX]; /* better_auth_base + "/api/auth/jwks" */
 
     gw_log_level_t log_level;   /* LOG_LEVEL error|warn|info|debug */
     gw_log_format_t log_format; /* LOG_FORMAT plain|json: the access log's lines */

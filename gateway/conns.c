@@ -23,6 +23,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 
 #include "log.h"
@@ -47,6 +48,18 @@ static uint64_t max_open = UINT64_MAX;
 void gw_conns_init(int max_connections)
 {
     max_open = max_connections > 0 ? (uint64_t)max_connections : UINT64_MAX;
+}
+
+size_t gw_conns_peer_key(h2o_req_t *req, unsigned char key[16])
+{
+    struct sockaddr_storage peer = {0};
+    socklen_t len = req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&peer);
+    if (len > 0 && peer.ss_family == AF_INET)
+        return memcpy(key, &((struct sockaddr_in *)&peer)->sin_addr, 4), 4;
+    if (len > 0 && peer.ss_family == AF_INET6)
+        return memcpy(key, &((struct sockaddr_in6 *)&peer)->sin6_addr, 16), 16;
+    key[0] = '?';
+    return 1;
 }
 
 uint64_t gw_conns_open(void)

@@ -38,6 +38,11 @@ gw_conn_t *gw_conns_of(h2o_req_t *req);
  * A request that was not answered counts against its connection's cancel budget. */
 void gw_conns_request_done(gw_conn_t *c, h2o_req_t *req, int answered);
 
+/* The address of req's client as a key for per-client limits (ratelimit.c): its 4 (IPv4) or
+ * 16 (IPv6) bytes written to key; returns their count, or 1 (key "?": one bucket shared by
+ * all such) when the address is unknown (the client already left). */
+size_t gw_conns_peer_key(h2o_req_t *req, unsigned char key[16]);
+
 /* Client connections open in the process now. */
 uint64_t gw_conns_open(void);
 

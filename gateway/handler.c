@@ -15,18 +15,17 @@
  */
 #include "handler.h"
 
-#include <netinet/in.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 
 #include "auth.h"
 #include "conns.h"
 #include "docs.h"
 #include "framing.h"
+#include "keywait.h"
 #include "log.h"
 #include "ratelimit.h"
 #include "respond.h"
@@ -46,17 +45,16 @@ typedef struct request {
     gw_exchange_t x; /* what respond.c needs: the request, its id, CORS, the route once known */
     const handler_t *h;
     gw_worker_t *w;
-    gw_match_t m;      /* the route, and the {user} and {id} segments as they came */
-    gw_db_call_t call; /* what the database will run: the steps add the user and the arguments */
-    gw_conn_t *conn;   /* the client connection's accounting (conns.c), NULL when it has none */
+    gw_match_t m;            /* the route, and the {user} and {id} segments as they came */
+    gw_db_call_t call;       /* what the database will run: the steps add the user and the arguments */
+    gw_conn_t *conn;         /* the client connection's accounting (conns.c), NULL when it has none */
+    size_t step;             /* the step running: a parked request resumes there */
+    gw_keywait_entry_t wait; /* check_token parks the request here while the JWK Set is fetched */
 } request_t;
 
 enum { NEXT = 0, ANSWERED = 1 }; /* what a step returns */
-
 extern const unsigned char gw_openapi_json[];
 extern const size_t gw_openapi_json_len;
-
-/* ---- small helpers ---- */
 
 static h2o_iovec_t find_header(h2o_req_t *req, const h2o_token_t *token)
 {
@@ -81,14 +79,12 @@ static void reply_json(request_t *r, const gw_db_reply_t *reply)
         gw_respond_empty(x, 204);
         return;
     }
-    h2o_req_t *req = x->req;
-    gw_str_t path = gw_text_target_path(req->input.path.base, req->input.path.len);
-    if (reply->cols[1].len > 0) /* the id of what was created under the requested path */
-        gw_respond_header(x, "location", gw_uri_location(&req->pool, path.base, path.len, reply->cols[1]));
-    if (reply->cols[2].len > 0) {
-        gw_str_t query = gw_text_target_query(req->input.path.base, req->input.path.len);
-        gw_respond_header(x, "link", gw_uri_next_link(&req->pool, path.base, path.len, query.base, query.len, reply->cols[2]));
-    }
+    h2o_iovec_t location, link; /* for the id of what was created under the path; the next page */
+    gw_uri_answer_headers(x->req, reply->cols[1], reply->cols[2], &location, &link);
+    if (location.base != NULL)
+        gw_respond_header(x, "location", location);
+    if (link.base != NULL)
+        gw_respond_header(x, "link", link);
     gw_respond_json(x, x->route->status, reply->cols[0].base ? reply->cols[0] : h2o_iovec_init(H2O_STRLIT("null")));
 }
 
@@ -243,15 +239,8 @@ static int take_rate_limit(request_t *r)
     h2o_req_t *req = r->x.req;
     if (r->h->cfg->rate_limit <= 0 || !kinds[r->x.route->kind].rate_limited)
         return NEXT;
-    struct sockaddr_storage peer = {0};
-    socklen_t len = req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&peer);
-    const void *key = "?"; /* address unknown (the client already left): one shared bucket */
-    size_t key_len = 1;
-    if (len > 0 && peer.ss_family == AF_INET)
-        key = &((struct sockaddr_in *)&peer)->sin_addr, key_len = 4;
-    else if (len > 0 && peer.ss_family == AF_INET6)
-        key = &((struct sockaddr_in6 *)&peer)->sin6_addr, key_len = 16;
-    int wait = gw_ratelimit_take(key, key_len, gw_monotonic_ns() / 1000000);
+    unsigned char key[16];
+    int wait = gw_ratelimit_take(key, gw_conns_peer_key(req, key), gw_monotonic_ns() / 1000000);
     if (wait == 0)
         return NEXT;
     char buf[16];
@@ -277,8 +266,8 @@ static int check_body_size(request_t *r)
     return ANSWERED;
 }
 
-/* 401 without a valid bearer token, before any database work; the token's user goes to
- * api.begin_request. */
+/* 401 without a valid bearer token, before any database work (a kid the JWK Set lacks first waits,
+ * once, for the set's next fetch: keywait.c); the token's user goes to api.begin_request. */
 static int check_token(request_t *r)
 {
     h2o_req_t *req = r->x.req;
@@ -287,9 +276,12 @@ static int check_token(request_t *r)
     h2o_iovec_t authz = find_header(req, H2O_TOKEN_AUTHORIZATION);
     gw_identity_t id;
     gw_auth_status_t st = gw_auth_verify_cached(r->h->cfg, authz.base, authz.len, (int64_t)time(NULL), &id);
+    if (st == GW_AUTH_UNKNOWN_KEY && gw_keywait_park(&r->w->keywait, r->w->ctx.loop, &r->wait))
+        return ANSWERED;                        /* later: keywait.c resumes the steps here */
     r->x.token_present = st != GW_AUTH_MISSING; /* RFC 6750 3.1: no error code without a bearer token */
     if (st != GW_AUTH_OK) {
-        gw_log_debug("token refused: %s id=%.*s", gw_auth_reason(st), (int)r->x.request_id.len, r->x.request_id.base);
+        GW_LOG(st == GW_AUTH_SESSION_CACHE ? GW_LOG_INFO : GW_LOG_DEBUG, "token refused: %s id=%.*s", gw_auth_reason(st),
+               (int)r->x.request_id.len, r->x.request_id.base); /* a frontend's mistake (README) is worth an info line */
         gw_respond_error_literal(&r->x, 401, "unauthorized", st == GW_AUTH_MISSING ? "missing bearer token" : "invalid token");
         return ANSWERED;
     }
@@ -409,11 +401,21 @@ static int (*const steps[])(request_t *r) = {
     serve,                    /* the database's answer (422, 404, ... or success) */
 };
 
+/* Runs the steps from r->step on until one answers; a request check_token parked comes back
+ * here (keywait.c) and goes on from that step. */
+static void run_steps(gw_keywait_entry_t *wait)
+{
+    request_t *r = H2O_STRUCT_FROM_MEMBER(request_t, wait, wait);
+    for (; r->step < sizeof(steps) / sizeof(steps[0]) && steps[r->step](r) == NEXT; r->step++)
+        ;
+}
+
 /* ---- h2o's entry point ---- */
 
 static void on_request_dispose(void *p)
 {
     request_t *r = p;
+    gw_keywait_cancel(&r->wait); /* its client went away while it waited */
     r->w->active--;
     /* a request whose pool goes before any answer was started: its client cancelled it */
     gw_conns_request_done(r->conn, r->x.req, r->x.req->res.status != 0);
@@ -433,9 +435,8 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     w->active++;
     gw_respond_start(&r->x, req, &w->metrics, h->cfg->cors_origins, w->id_prefix, &w->id_counter);
 
-    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
-        if (steps[i](r) == ANSWERED)
-            break;
+    r->wait.resume = run_steps;
+    run_steps(&r->wait);
     return 0;
 }
 

@@ -3,10 +3,14 @@
  *
  * The set is immutable once built and shared by every thread through a reference count:
  * a reader takes a reference under the lock, verifies without it, and drops it. A fresh
- * set from JWT_JWKS_URL replaces the pointer; the old one goes when its last reader does.
+ * set from JWT_JWKS_URL replaces the pointer (and the serial, which tells the token cache
+ * that what it verified against is gone); the old one goes when its last reader does.
+ *
  * Fetching happens on its own thread (libcurl, bounded in time and size), never on an event
- * loop: a token with an unknown kid is refused at once and wakes the fetcher, which fetches
- * at most once a minute (every 5 s while no fetch has succeeded yet).
+ * loop: at start-up, every JWT_JWKS_REFRESH seconds (every 5 s until a fetch has succeeded),
+ * and when a token names a kid the set lacks (gw_jwks_fetch_for_unknown_kid): at once until
+ * a fetch has succeeded, then at most once a minute. Whoever waits for a fetch (keywait.c)
+ * listens: the fetcher calls every listener when a fetch ends, whatever its outcome.
  */
 #include "jwks.h"
 
@@ -25,11 +29,12 @@
 
 #define FETCH_MAX_BYTES (1024 * 1024)
 #define FETCH_TIMEOUT_S 5
-#define REFETCH_INTERVAL_S 60
-#define RETRY_INTERVAL_S 5
+#define UNKNOWN_KID_INTERVAL_S 60 /* fetches asked for by unknown kids, once a set is loaded */
+#define RETRY_INTERVAL_S 5        /* until a fetch has succeeded */
 
 typedef struct keyset {
     atomic_int refs;
+    uint64_t serial;
     size_t n;
     gw_jwk_t keys[];
 } keyset_t;
@@ -38,11 +43,15 @@ static struct {
     pthread_mutex_t lock;
     pthread_cond_t wake;
     keyset_t *set;
+    uint64_t serials;            /* sets made so far: the next one's serial is serials + 1 */
+    atomic_uint_fast64_t serial; /* the current set's, 0 when none */
     int enabled;
     const char *url;
+    int64_t refresh; /* JWT_JWKS_REFRESH, seconds */
     pthread_t fetcher;
-    int fetcher_running, stopping, want_fetch;
-    time_t last_success, last_attempt; /* CLOCK_MONOTONIC seconds; 0: never */
+    int fetcher_running, stopping, want_fetch, fetching;
+    time_t last_success, last_attempt, last_kid_fetch; /* CLOCK_MONOTONIC seconds; 0: never */
+    gw_jwks_listener_t *listeners;
 } jwks = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 static time_t mono_now(void)
@@ -75,9 +84,17 @@ static void keyset_replace(keyset_t *ks)
 {
     pthread_mutex_lock(&jwks.lock);
     keyset_t *old = jwks.set;
+    if (ks != NULL)
+        ks->serial = ++jwks.serials;
     jwks.set = ks;
+    atomic_store(&jwks.serial, ks != NULL ? ks->serial : 0);
     pthread_mutex_unlock(&jwks.lock);
     keyset_release(old);
+}
+
+uint64_t gw_jwks_serial(void)
+{
+    return atomic_load(&jwks.serial);
 }
 
 int gw_jwks_load_json(const char *json, size_t len, char *err, size_t errlen)
@@ -116,18 +133,8 @@ int gw_jwks_load_json(const char *json, size_t len, char *err, size_t errlen)
 
 /* ---- verification ---- */
 
-static void request_fetch(void)
-{
-    if (jwks.url == NULL)
-        return;
-    pthread_mutex_lock(&jwks.lock);
-    jwks.want_fetch = 1;
-    pthread_cond_signal(&jwks.wake);
-    pthread_mutex_unlock(&jwks.lock);
-}
-
 gw_jwks_status_t gw_jwks_verify(const char *alg, const char *kid, const unsigned char *input, size_t input_len,
-                                const unsigned char *sig, size_t sig_len)
+                                const unsigned char *sig, size_t sig_len, uint64_t *serial)
 {
     keyset_t *ks = keyset_acquire();
     gw_jwks_status_t st = GW_JWKS_UNKNOWN_KEY;
@@ -140,10 +147,36 @@ gw_jwks_status_t gw_jwks_verify(const char *alg, const char *kid, const unsigned
             continue;
         st = gw_jwk_verify(k, alg, input, input_len, sig, sig_len) ? GW_JWKS_OK : GW_JWKS_BAD_SIGNATURE;
     }
+    if (serial != NULL)
+        *serial = ks != NULL ? ks->serial : 0;
     keyset_release(ks);
-    if (st == GW_JWKS_UNKNOWN_KEY)
-        request_fetch();
     return st;
+}
+
+int gw_jwks_fetch_for_unknown_kid(void)
+{
+    int coming = 0;
+    if (jwks.url == NULL)
+        return 0;
+    pthread_mutex_lock(&jwks.lock);
+    time_t now = mono_now();
+    if (jwks.fetching || jwks.want_fetch) {
+        coming = 1; /* its end is what the caller waits for */
+    } else if (jwks.last_success == 0 || jwks.last_kid_fetch == 0 || now - jwks.last_kid_fetch >= UNKNOWN_KID_INTERVAL_S) {
+        jwks.want_fetch = coming = 1;
+        jwks.last_kid_fetch = now;
+        pthread_cond_signal(&jwks.wake);
+    }
+    pthread_mutex_unlock(&jwks.lock);
+    return coming;
+}
+
+void gw_jwks_listen(gw_jwks_listener_t *l)
+{
+    pthread_mutex_lock(&jwks.lock);
+    l->next = jwks.listeners;
+    jwks.listeners = l;
+    pthread_mutex_unlock(&jwks.lock);
 }
 
 int gw_jwks_enabled(void)
@@ -206,37 +239,54 @@ static int fetch(const char *url, char *err, size_t errlen)
     return rc;
 }
 
+/* When the next fetch is due: asked for now, or the retry or the refresh period after the last. */
+static time_t next_fetch(void)
+{
+    if (jwks.want_fetch)
+        return 0;
+    return jwks.last_attempt + (jwks.last_success ? (time_t)jwks.refresh : RETRY_INTERVAL_S);
+}
+
+/* One fetch, the lock released meanwhile; then every listener is told it ended. */
+static void fetch_now(time_t now)
+{
+    int asked = jwks.want_fetch;
+    char err[256];
+
+    jwks.want_fetch = 0;
+    jwks.fetching = 1;
+    jwks.last_attempt = now;
+    pthread_mutex_unlock(&jwks.lock);
+    int rc = fetch(jwks.url, err, sizeof(err));
+    if (rc != 0)
+        gw_log_warn("JWT_JWKS_URL: fetching the key set failed: %s", err);
+    else if (asked)
+        gw_log_info("JWT_JWKS_URL: key set fetched again for an unknown kid");
+    else
+        gw_log_debug("JWT_JWKS_URL: key set fetched again (JWT_JWKS_REFRESH)");
+    pthread_mutex_lock(&jwks.lock);
+    jwks.fetching = 0;
+    if (rc == 0)
+        jwks.last_success = mono_now();
+    for (gw_jwks_listener_t *l = jwks.listeners; l != NULL; l = l->next)
+        l->on_fetched(l);
+}
+
 static void *fetcher_main(void *arg)
 {
     (void)arg;
     gw_log_set_thread("jwks");
     pthread_mutex_lock(&jwks.lock);
     while (!jwks.stopping) {
-        time_t now = mono_now();
-        int interval = jwks.last_success ? REFETCH_INTERVAL_S : RETRY_INTERVAL_S;
-        time_t since = jwks.last_success > jwks.last_attempt ? jwks.last_success : jwks.last_attempt;
-        if (!jwks.want_fetch || now - since < interval) {
-            /* wake up for a request, or when a pending one may go */
-            struct timespec until;
-            clock_gettime(CLOCK_MONOTONIC, &until);
-            until.tv_sec += jwks.want_fetch ? since + interval - now : 3600;
-            pthread_cond_timedwait(&jwks.wake, &jwks.lock, &until);
+        time_t now = mono_now(), due = next_fetch();
+        if (now >= due) {
+            fetch_now(now);
             continue;
         }
-        jwks.want_fetch = 0;
-        jwks.last_attempt = now;
-        pthread_mutex_unlock(&jwks.lock);
-        char err[256];
-        int rc = fetch(jwks.url, err, sizeof(err));
-        if (rc != 0)
-            gw_log_warn("JWT_JWKS_URL: fetching the key set failed: %s", err);
-        else
-            gw_log_info("JWT_JWKS_URL: key set fetched again");
-        pthread_mutex_lock(&jwks.lock);
-        if (rc == 0)
-            jwks.last_success = mono_now();
-        else if (jwks.last_success == 0)
-            jwks.want_fetch = 1; /* no set yet: keep trying, every RETRY_INTERVAL_S */
+        struct timespec until; /* wake up when due, or when asked */
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_sec += due - now;
+        pthread_cond_timedwait(&jwks.wake, &jwks.lock, &until);
     }
     pthread_mutex_unlock(&jwks.lock);
     return NULL;
@@ -274,6 +324,7 @@ int gw_jwks_start(const gw_config_t *cfg, char *err, size_t errlen)
     if (cfg->jwks_url != NULL) {
         char why[256];
         jwks.url = cfg->jwks_url;
+        jwks.refresh = cfg->jwks_refresh;
         jwks.enabled = 1;
         curl_global_init(CURL_GLOBAL_DEFAULT);
         if (strncmp(jwks.url, "http://", 7) == 0 && strncmp(jwks.url, "http://127.", 11) != 0 &&
@@ -285,12 +336,10 @@ int gw_jwks_start(const gw_config_t *cfg, char *err, size_t errlen)
         pthread_cond_init(&jwks.wake, &attr);
         pthread_condattr_destroy(&attr);
         jwks.last_attempt = mono_now();
-        if (fetch(jwks.url, why, sizeof(why)) == 0)
+        if (fetch(jwks.url, why, sizeof(why)) == 0) /* the identity provider may start after us: then retried */
             jwks.last_success = jwks.last_attempt;
-        else { /* the identity provider may start after us: keep trying in the background */
-            gw_log_warn("JWT_JWKS_URL: fetching the key set failed (will retry): %s", why);
-            jwks.want_fetch = 1;
-        }
+        else
+            gw_log_warn("JWT_JWKS_URL: fetching the key set failed (retried every %d s): %s", RETRY_INTERVAL_S, why);
         if (pthread_create(&jwks.fetcher, NULL, fetcher_main, NULL) != 0) {
             snprintf(err, errlen, "JWT_JWKS_URL: cannot start the fetcher thread");
             return -1;
@@ -311,8 +360,9 @@ void gw_jwks_stop(void)
         pthread_cond_destroy(&jwks.wake);
         jwks.fetcher_running = 0;
         jwks.stopping = 0;
-        jwks.last_success = jwks.last_attempt = 0;
+        jwks.last_success = jwks.last_attempt = jwks.last_kid_fetch = 0;
         jwks.want_fetch = 0;
+        jwks.listeners = NULL;
         curl_global_cleanup();
     }
     keyset_replace(NULL);

@@ -80,8 +80,12 @@ static int bind_listener(const char *host, int port, int *actual_port)
         gw_log_error("HOST: '%s' is not an IPv4 address", host);
         return -1;
     }
+    /* SO_REUSEPORT: several gateway processes (of the same OS user: Linux allows no other) may
+     * listen on one port, the kernel spreading connections among them (docs/scaling.md); a
+     * port held by a socket without it still makes bind fail. */
     if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0 || bind(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) != 0 || bind(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 ||
         listen(fd, SOMAXCONN) != 0 || getsockname(fd, (struct sockaddr *)&addr, &len) != 0) {
         gw_log_error("cannot listen on %s:%d: %s", host, port, strerror(errno));
         if (fd >= 0)

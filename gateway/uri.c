@@ -37,3 +37,12 @@ h2o_iovec_t gw_uri_next_link(h2o_mem_pool_t *pool, const char *path, size_t path
                       h2o_iovec_init(H2O_STRLIT("?")), kept, h2o_iovec_init(H2O_STRLIT("offset=")),
                       h2o_uri_escape(pool, offset.base, offset.len, NULL), h2o_iovec_init(H2O_STRLIT(">; rel=\"next\"")));
 }
+
+void gw_uri_answer_headers(h2o_req_t *req, h2o_iovec_t id, h2o_iovec_t offset, h2o_iovec_t *location, h2o_iovec_t *link)
+{
+    gw_str_t path = gw_text_target_path(req->input.path.base, req->input.path.len);
+    gw_str_t query = gw_text_target_query(req->input.path.base, req->input.path.len);
+    *location = id.len > 0 ? gw_uri_location(&req->pool, path.base, path.len, id) : h2o_iovec_init(NULL, 0);
+    *link =
+        offset.len > 0 ? gw_uri_next_link(&req->pool, path.base, path.len, query.base, query.len, offset) : h2o_iovec_init(NULL, 0);
+}

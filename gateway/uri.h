@@ -19,4 +19,8 @@ h2o_iovec_t gw_uri_location(h2o_mem_pool_t *pool, const char *path, size_t len, 
 h2o_iovec_t gw_uri_next_link(h2o_mem_pool_t *pool, const char *path, size_t path_len, const char *query, size_t query_len,
                              h2o_iovec_t offset);
 
+/* Both for an answer to req: *location for the created resource's id (empty id: none) and
+ * *link for the next page's offset (empty offset: none); base NULL when there is none. */
+void gw_uri_answer_headers(h2o_req_t *req, h2o_iovec_t id, h2o_iovec_t offset, h2o_iovec_t *location, h2o_iovec_t *link);
+
 #endif

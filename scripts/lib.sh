@@ -17,7 +17,8 @@ MIGRATE_PACKAGES=(postgresql-client-15)
 # Developing and testing: the server, pgTAP, valgrind, the lint of PL/pgSQL, coverage, the
 # compose file's check, the browser of the /docs test, the conformance test's Python.
 DEV_PACKAGES=(git openssl curl postgresql-15 postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl valgrind
-              postgresql-15-plpgsql-check gcovr docker-compose chromium python3-hypothesis python3-jsonschema)
+              postgresql-15-plpgsql-check gcovr docker-compose chromium python3-hypothesis python3-jsonschema
+              pgbouncer)
 PACKAGES=("${BUILD_PACKAGES[@]}" "${RUNTIME_PACKAGES[@]}" "${MIGRATE_PACKAGES[@]}" "${DEV_PACKAGES[@]}")
 
 log() { printf '==> %s\n' "$*" >&2; }
@@ -105,7 +106,8 @@ CLUSTER_LOGIN_ROLES=(postgres todo_gateway "$(id -un)")
 # cluster_write_auth DATADIR: (re)writes pg_hba.conf and pg_ident.conf so that only the OS
 # user running this script connects, over the Unix socket, by peer authentication, as one of
 # CLUSTER_LOGIN_ROLES. Run on every start, so it also closes clusters that older checkouts
-# created with --auth=trust. The server reads both files when it starts.
+# created with --auth=trust. The server reads both files when it starts. CLUSTER_HBA_EXTRA,
+# when set, is one more line before the final reject (scripts/lib-pooler.sh's TLS listener).
 cluster_write_auth() {
     local data=$1 me role
     me=$(id -un)
@@ -115,6 +117,7 @@ cluster_write_auth() {
 # script), by peer authentication, as a role its lines in pg_ident.conf allow.
 # TYPE  DATABASE  USER  ADDRESS  METHOD
 local   all       all            peer map=owner
+${CLUSTER_HBA_EXTRA:-}
 host    all       all   all      reject
 HBA
     {

@@ -95,6 +95,17 @@ int gateway_spawn(gateway_t *gw, const char *const *overrides, const char *const
     env_set(&env, "GATEWAY_THREADS=2");
     env_set(&env, "DB_POOL_SIZE=2");
     env_set(&env, "LOG_LEVEL=warn");
+    /* TEST_GATEWAY_ENV: NAME=value settings for every gateway of the run, space-separated
+     * (tests/http/via-pgbouncer sets DB_PREPARED=off); the test's own overrides come after. */
+    const char *extra = getenv("TEST_GATEWAY_ENV");
+    for (const char *p = extra; p != NULL && *p != '\0';) {
+        size_t n = strcspn(p, " ");
+        if (n > 0 && n < sizeof buf) {
+            snprintf(buf, sizeof buf, "%.*s", (int)n, p);
+            env_set(&env, buf);
+        }
+        p += n + strspn(p + n, " ");
+    }
     size_t desc_len = 0;
     char desc[1024] = "";
     for (const char *const *o = overrides; o != NULL && *o != NULL; o++) {

@@ -59,6 +59,7 @@ typedef struct req {
     int raw;         /* 1: skip the invariants every answer must meet */
     int expect100;   /* 1: leave Expect: to the headers (default: no Expect: 100-continue) */
     long timeout_ms; /* 0: 10 s */
+    struct gateway *gw; /* the gateway to send it to; NULL: the one h_req or h_multi is given */
 } req_t;
 
 typedef struct gateway {

@@ -57,3 +57,11 @@ long long pg_number(PGconn *c, const char *sql, const char *p1, const char *p2)
     const char *v = pg_text(c, sql, p1, p2);
     return v ? atoll(v) : -1;
 }
+
+void pg_expect_own_tasks(PGconn *c, const char *user, long long n)
+{
+    long long got = pg_number(c, "select count(*) from todo.tasks where user_id = $1", user, NULL);
+    CHECK(got == n, "the database holds exactly %lld tasks of %s (%lld)", n, user, got);
+    CHECK(pg_number(c, "select count(*) from todo.tasks where user_id = $1 and title not like $1 || '%'", user, NULL) == 0,
+          "no task of %s carries another user's title", user);
+}

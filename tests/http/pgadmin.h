@@ -14,4 +14,8 @@ long long pg_number(PGconn *c, const char *sql, const char *p1, const char *p2);
 /* The first column of the first row as text (kept by the harness), or NULL. */
 const char *pg_text(PGconn *c, const char *sql, const char *p1, const char *p2);
 
+/* Checks that the database holds exactly n tasks of user, and none whose title does not start
+ * with user's id (the tests title every task after its owner). */
+void pg_expect_own_tasks(PGconn *c, const char *user, long long n);
+
 #endif

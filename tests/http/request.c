@@ -121,6 +121,8 @@ struct curl_slist *h_setup_easy(CURL *h, gateway_t *gw, const req_t *rq, resp_t 
 {
     int tls = rq->proto == P_H2TLS || rq->proto == P_H1TLS;
     const char *body = rq->body;
+    if (rq->gw != NULL)
+        gw = rq->gw;
     size_t blen = body == NULL ? 0 : rq->body_len > 0 ? (size_t)rq->body_len : strlen(body);
     const char *method = rq->method ? rq->method : body ? "POST" : "GET";
     char url[4096];

@@ -194,6 +194,57 @@ static void test_secret(void)
     CHECK_EQ(cfg.jwt_secret_len, 1);
 }
 
+/* DB_PREPARED=off (a transaction-mode pooler) makes DB_PIPELINE_DEPTH default to 1; set, it stays. */
+static void test_pooler_depth(void)
+{
+    gw_config_t cfg;
+
+    env_reset();
+    CHECK(load(&cfg) == 0 && cfg.db_prepared == 1 && cfg.db_pipeline_depth == 32);
+    env_set("DB_PREPARED", "off");
+    CHECK(load(&cfg) == 0 && cfg.db_prepared == 0 && cfg.db_pipeline_depth == 1);
+    env_set("DB_PIPELINE_DEPTH", "");
+    CHECK(load(&cfg) == 0 && cfg.db_pipeline_depth == 1);
+    env_set("DB_PIPELINE_DEPTH", "8");
+    CHECK(load(&cfg) == 0 && cfg.db_pipeline_depth == 8);
+    env_set("DB_PREPARED", "on");
+    CHECK(load(&cfg) == 0 && cfg.db_pipeline_depth == 8);
+}
+
+/* BETTER_AUTH_URL alone configures key-pair tokens: JWT_JWKS_URL, JWT_ISSUER and JWT_AUDIENCE
+ * default to it (trailing slashes dropped), each may still be set; JWT_JWKS_REFRESH is 10 min. */
+static void test_better_auth_url(void)
+{
+    gw_config_t cfg;
+
+    env_reset();
+    CHECK(load(&cfg) == 0 && cfg.jwks_url == NULL && cfg.jwt_issuer == NULL && cfg.jwt_audience == NULL);
+    CHECK_EQ(cfg.jwks_refresh, 600);
+    env_set("BETTER_AUTH_URL", "https://app.example.com/");
+    CHECK(load(&cfg) == 0);
+    CHECK(cfg.jwks_url != NULL && strcmp(cfg.jwks_url, "https://app.example.com/api/auth/jwks") == 0);
+    CHECK(cfg.jwt_issuer != NULL && strcmp(cfg.jwt_issuer, "https://app.example.com") == 0);
+    CHECK(cfg.jwt_audience != NULL && strcmp(cfg.jwt_audience, "https://app.example.com") == 0);
+    env_set("JWT_ISSUER", "https://issuer.example");
+    env_set("JWT_AUDIENCE", "todo-api");
+    env_set("JWT_JWKS_URL", "https://keys.example/jwks.json");
+    env_set("JWT_JWKS_REFRESH", "90s");
+    CHECK(load(&cfg) == 0);
+    CHECK(strcmp(cfg.jwt_issuer, "https://issuer.example") == 0 && strcmp(cfg.jwt_audience, "todo-api") == 0);
+    CHECK(strcmp(cfg.jwks_url, "https://keys.example/jwks.json") == 0);
+    CHECK_EQ(cfg.jwks_refresh, 90);
+    CHECK(rejects("BETTER_AUTH_URL", "app.example.com"));
+    CHECK(rejects("BETTER_AUTH_URL", "file:///etc/passwd"));
+    CHECK(rejects("JWT_JWKS_REFRESH", "0"));
+    CHECK(rejects("JWT_JWKS_REFRESH", "2d"));
+    static char long_url[GW_CONFIG_URL_MAX + 16];
+    memset(long_url, 'a', sizeof(long_url) - 1);
+    memcpy(long_url, "https://", 8);
+    env_reset();
+    env_set("BETTER_AUTH_URL", long_url);
+    CHECK(load(&cfg) == -1 && strncmp(err, "BETTER_AUTH_URL:", 16) == 0);
+}
+
 /* Every integer variable of the table: its bounds are accepted, one beyond them refused, and junk refused. */
 static void test_integers(void)
 {
@@ -471,6 +522,8 @@ int main(void)
     test_defaults();
     test_values_pass_through();
     test_secret();
+    test_pooler_depth();
+    test_better_auth_url();
     test_integers();
     test_booleans();
     test_max_body();

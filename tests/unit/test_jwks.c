@@ -102,7 +102,7 @@ static void test_hardening(void)
     /* an ES256 signature of the wrong length is refused without reading past it */
     unsigned char *short_sig = malloc(8);
     memset(short_sig, 0, 8);
-    CHECK_EQ(gw_jwks_verify("ES256", "ec", (const unsigned char *)"a.b", 3, short_sig, 8), GW_JWKS_BAD_SIGNATURE);
+    CHECK_EQ(gw_jwks_verify("ES256", "ec", (const unsigned char *)"a.b", 3, short_sig, 8, NULL), GW_JWKS_BAD_SIGNATURE);
     free(short_sig);
 
     /* ES256: both spellings of s verify. JWS has no low-S rule and WebCrypto (Better Auth's
@@ -215,6 +215,43 @@ int main(void)
     }
 
     test_hardening();
+
+    /* The verified-token cache keeps a key-pair token only while the set that verified it is
+     * the current one: once a set without its key replaces it, the token is refused at once. */
+    CHECK_EQ(gw_jwks_load_json(jwks, strlen(jwks), err, sizeof(err)), 1); /* k1 again (test_hardening loaded others) */
+    snprintf(payload, sizeof(payload), "{\"sub\":\"ada\",\"iat\":%lld,\"exp\":%lld}", (long long)now, (long long)now + 600);
+    ed_token(key, "{\"alg\":\"EdDSA\",\"kid\":\"k1\",\"typ\":\"JWT\"}", payload, tok, sizeof(tok));
+    CHECK_EQ(gw_auth_verify_cached(&cfg, tok, strlen(tok), now, &id), GW_AUTH_OK);
+    CHECK(id.jwks_serial != 0 && id.jwks_serial == gw_jwks_serial());
+    CHECK_EQ(gw_auth_verify_cached(&cfg, tok, strlen(tok), now, &id), GW_AUTH_OK); /* a hit */
+    uint64_t before = gw_jwks_serial();
+    CHECK_EQ(gw_jwks_load_json(jwks, strlen(jwks), err, sizeof(err)), 1); /* the same keys again: a new set */
+    CHECK(gw_jwks_serial() > before);
+    CHECK_EQ(gw_auth_verify_cached(&cfg, tok, strlen(tok), now, &id), GW_AUTH_OK); /* verified again */
+    CHECK(id.jwks_serial == gw_jwks_serial());
+    char other_jwks[512], ox[64];
+    raw_len = sizeof(raw);
+    EVP_PKEY_get_raw_public_key(other, raw, &raw_len);
+    b64url(raw, raw_len, ox);
+    snprintf(other_jwks, sizeof(other_jwks), "{\"keys\":[{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":\"%s\",\"kid\":\"k2\"}]}", ox);
+    CHECK_EQ(gw_jwks_load_json(other_jwks, strlen(other_jwks), err, sizeof(err)), 1); /* k1 left the set */
+    CHECK_EQ(gw_auth_verify_cached(&cfg, tok, strlen(tok), now, &id), GW_AUTH_UNKNOWN_KEY);
+    char *hs_cached = gw_auth_sign(&cfg, "ada", now); /* HS256 tokens do not depend on the set */
+    snprintf(tok, sizeof(tok), "Bearer %s", hs_cached);
+    CHECK_EQ(gw_auth_verify_cached(&cfg, tok, strlen(tok), now, &id), GW_AUTH_OK);
+    CHECK(id.jwks_serial == 0);
+    free(hs_cached);
+
+    /* Better Auth's session-cache JWT, signed by a key of the set, is refused for its type
+     * (RFC 8725 3.11), and the reason says what it is */
+    snprintf(payload, sizeof(payload),
+             "{\"sub\":\"ada\",\"user\":{\"id\":\"ada\"},\"aud\":\"better-auth:session-cache\",\"exp\":%lld}",
+             (long long)now + 300);
+    ed_token(other, "{\"alg\":\"EdDSA\",\"kid\":\"k2\",\"typ\":\"better-auth.session-cache+jwt\"}", payload, tok, sizeof(tok));
+    CHECK_EQ(gw_auth_verify(&cfg, tok, strlen(tok), now, &id), GW_AUTH_SESSION_CACHE);
+    CHECK(strstr(gw_auth_reason(GW_AUTH_SESSION_CACHE), "session-cache") != NULL);
+    ed_token(other, "{\"alg\":\"EdDSA\",\"kid\":\"k2\",\"typ\":\"JWT\"}", payload, tok, sizeof(tok));
+    CHECK_EQ(gw_auth_verify(&cfg, tok, strlen(tok), now, &id), GW_AUTH_OK); /* the same claims as a JWT */
 
     /* an unreadable file fails naming the variable */
     gw_jwks_stop();
