@@ -42,8 +42,11 @@ static int count_ids(const char *log, int n, int *seen)
 {
     int found = 0;
     for (int i = 0; i < n; i++) {
-        const char *id = h_fmt("id=rid-%d\n", i);
-        if (strstr(log, id) != NULL) {
+        const char *id = h_fmt("id=rid-%d", i); /* then a space (the plain line goes on) or the line's end */
+        const char *at = log;
+        while ((at = strstr(at, id)) != NULL && at[strlen(id)] != ' ' && at[strlen(id)] != '\n')
+            at += strlen(id);
+        if (at != NULL) {
             found++;
             seen[i]++;
         }
