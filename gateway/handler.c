@@ -15,7 +15,6 @@
  */
 #include "handler.h"
 
-#include <netinet/in.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +25,7 @@
 #include "auth.h"
 #include "conns.h"
 #include "framing.h"
+#include "idempotency.h"
 #include "log.h"
 #include "ratelimit.h"
 #include "respond.h"
@@ -63,11 +63,6 @@ static h2o_iovec_t find_header(h2o_req_t *req, const h2o_token_t *token)
     return i < 0 ? h2o_iovec_init(NULL, 0) : req->headers.entries[i].value;
 }
 
-static int is_json(h2o_iovec_t content_type)
-{
-    return gw_text_is_json_media_type(content_type.base, content_type.len);
-}
-
 /* The Allow header's value for a path's methods, in req->pool. */
 static h2o_iovec_t allow_header(request_t *r)
 {
@@ -77,11 +72,15 @@ static h2o_iovec_t allow_header(request_t *r)
 
 /* ---- the database's answers, by kind ---- */
 
-/* GW_ROUTE_SQL: the JSON the statement returned, with its Location and Link when it set them. */
+/* GW_ROUTE_SQL: the JSON the statement returned, with its Location and Link when it set them;
+ * or the answer stored for the request's Idempotency-Key, replayed with its own status. */
 static void reply_json(request_t *r, const gw_db_reply_t *reply)
 {
     gw_exchange_t *x = &r->x;
-    if (x->route->status == 204) {
+    int status = reply->replayed ? reply->replayed : x->route->status;
+    if (reply->replayed)
+        gw_respond_header(x, "idempotent-replayed", h2o_iovec_init(H2O_STRLIT("true")));
+    if (status == 204) {
         gw_respond_empty(x, 204);
         return;
     }
@@ -93,7 +92,7 @@ static void reply_json(request_t *r, const gw_db_reply_t *reply)
         gw_str_t query = gw_text_target_query(req->input.path.base, req->input.path.len);
         gw_respond_header(x, "link", gw_uri_next_link(&req->pool, path.base, path.len, query.base, query.len, reply->cols[2]));
     }
-    gw_respond_json(x, x->route->status, reply->cols[0].base ? reply->cols[0] : h2o_iovec_init(H2O_STRLIT("null")));
+    gw_respond_json(x, status, reply->cols[0].base ? reply->cols[0] : h2o_iovec_init(H2O_STRLIT("null")));
 }
 
 /* GW_ROUTE_SESSION: the database checked the password; the gateway signs: {"token": ..., "user": ...} */
@@ -122,7 +121,7 @@ static void reply_failure(request_t *r, const gw_db_reply_t *reply)
     const char *name = x->route->name, *message = reply->message ? reply->message : "";
     if (reply->status >= 500)
         atomic_fetch_add_explicit(&r->w->metrics.db_errors, 1, memory_order_relaxed);
-    if (reply->status == 503 || reply->status == 504)
+    if (reply->status == 502 || reply->status == 503 || reply->status == 504)
         gw_log_warn("%s: %d, %s id=%.*s", name, reply->status, message, (int)x->request_id.len, x->request_id.base);
     else if (reply->status >= 500)
         gw_log_error("%s failed: %s (sqlstate %s) id=%.*s", name, message, reply->sqlstate[0] ? reply->sqlstate : "-",
@@ -241,13 +240,7 @@ static int take_rate_limit(request_t *r)
         return NEXT;
     struct sockaddr_storage peer = {0};
     socklen_t len = req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&peer);
-    const void *key = "?"; /* address unknown (the client already left): one shared bucket */
-    size_t key_len = 1;
-    if (len > 0 && peer.ss_family == AF_INET)
-        key = &((struct sockaddr_in *)&peer)->sin_addr, key_len = 4;
-    else if (len > 0 && peer.ss_family == AF_INET6)
-        key = &((struct sockaddr_in6 *)&peer)->sin6_addr, key_len = 16;
-    int wait = gw_ratelimit_take(key, key_len, gw_monotonic_ns() / 1000000);
+    int wait = gw_ratelimit_take_peer((struct sockaddr *)&peer, len, gw_monotonic_ns() / 1000000);
     if (wait == 0)
         return NEXT;
     char buf[16];
@@ -329,7 +322,8 @@ static int check_task_id(request_t *r)
 static int check_media_type(request_t *r)
 {
     h2o_req_t *req = r->x.req;
-    if (!(r->x.route->flags & GW_BODY) || req->entity.len == 0 || is_json(find_header(req, H2O_TOKEN_CONTENT_TYPE)))
+    h2o_iovec_t type = find_header(req, H2O_TOKEN_CONTENT_TYPE);
+    if (!(r->x.route->flags & GW_BODY) || req->entity.len == 0 || gw_text_is_json_media_type(type.base, type.len))
         return NEXT;
     gw_respond_error(&r->x, 415, h2o_iovec_init(NULL, 0));
     return ANSWERED;
@@ -381,6 +375,13 @@ static int check_query(request_t *r)
     return NEXT;
 }
 
+/* 422 for a malformed Idempotency-Key on a write of a user's tasks (idempotency.h; elsewhere the
+ * header is ignored); a sane one goes to api.begin_request with the request's fingerprint. */
+static int check_idempotency_key(request_t *r)
+{
+    return gw_routes_takes_idempotency_key(r->x.route) && gw_idempotency_check(&r->x, &r->call) ? ANSWERED : NEXT;
+}
+
 /* The route's kind serves it: for most, the database. */
 static int serve(request_t *r)
 {
@@ -401,6 +402,7 @@ static int (*const steps[])(request_t *r) = {
     check_media_type,         /* 415 */
     check_body,               /* 400 */
     check_query,              /* 422 */
+    check_idempotency_key,    /* 422 */
     serve,                    /* the database's answer (422, 404, ... or success) */
 };
 

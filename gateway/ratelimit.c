@@ -6,6 +6,7 @@
  */
 #include "ratelimit.h"
 
+#include <netinet/in.h>
 #include <pthread.h>
 #include <string.h>
 
@@ -80,4 +81,15 @@ int gw_ratelimit_take(const void *key, size_t key_len, uint64_t now_ms)
     }
     pthread_mutex_unlock(&sh->lock);
     return wait;
+}
+
+int gw_ratelimit_take_peer(const struct sockaddr *peer, socklen_t len, uint64_t now_ms)
+{
+    const void *key = "?"; /* address unknown: one shared bucket */
+    size_t key_len = 1;
+    if (len > 0 && peer->sa_family == AF_INET)
+        key = &((const struct sockaddr_in *)peer)->sin_addr, key_len = 4;
+    else if (len > 0 && peer->sa_family == AF_INET6)
+        key = &((const struct sockaddr_in6 *)peer)->sin6_addr, key_len = 16;
+    return gw_ratelimit_take(key, key_len, now_ms);
 }

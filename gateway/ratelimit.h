@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 /* Sets the rate (tokens per second) and the bucket depth; 0 turns limiting off. Call once,
  * before the worker threads start. */
@@ -13,5 +14,9 @@ void gw_ratelimit_init(int per_second, int burst);
 /* Takes one token for the client key (an address's bytes) at now_ms. Returns 0 when the
  * request may go on, else the seconds to wait (for Retry-After, at least 1). Thread-safe. */
 int gw_ratelimit_take(const void *key, size_t key_len, uint64_t now_ms);
+
+/* gw_ratelimit_take for a client's address (IPv4 or IPv6, len bytes of it; any other or
+ * none, e.g. a client already gone, shares one bucket). */
+int gw_ratelimit_take_peer(const struct sockaddr *peer, socklen_t len, uint64_t now_ms);
 
 #endif

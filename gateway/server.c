@@ -175,7 +175,7 @@ static void thread_shutdown(gw_thread_t *t)
         h2o_evloop_run(t->loop, 50);
     if (t->w.active > 0 || gw_db_pending(t->w.db) > 0) {
         gw_log_warn("SHUTDOWN_TIMEOUT: answering %zu unfinished requests with 503", gw_db_pending(t->w.db));
-        gw_db_fail_all(t->w.db, 503, "shutting down");
+        gw_db_fail_all(t->w.db, "shutting down");
     }
     for (int i = 0; i < 3; i++) /* let the last responses leave */
         h2o_evloop_run(t->loop, 10);

@@ -110,6 +110,9 @@ int h_expect_header_at(const resp_t *r, const char *name, const char *expected, 
  * 200 (10 s). With TLS_CERT among the overrides a free TLS_PORT is picked too.
  * Returns 0, or -1 after recording a failure. */
 int gateway_start(gateway_t *gw, const char *const *overrides);
+/* Waits up to timeout_ms until /metrics says `connections` database connections are up
+ * (todo_gateway_db_connections). Returns 1 when they are, 0 otherwise (nothing recorded). */
+int gateway_wait_db(gateway_t *gw, int connections, long timeout_ms);
 /* Starts it without waiting (for start-up failures). Returns 0 or -1. */
 int gateway_spawn(gateway_t *gw, const char *const *overrides, const char *const *argv_extra);
 /* Waits up to timeout_ms for the process to end; returns 1 and sets *status when it did. */
