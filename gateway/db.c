@@ -226,15 +226,24 @@ static void sync_done(conn_t *c)
     db_call_finish(call);
 }
 
-void db_conn_read(conn_t *c)
+void db_conn_read(conn_t *c, int gone)
 {
+    int nulls = 0;
     while (c->state >= CONN_INITIALIZING && c->head != NULL && !PQisBusy(c->pg)) {
         PGresult *res = PQgetResult(c->pg);
         call_t *call = c->head;
+        /* gone: only what the server sent before it went; libpq's own error, or nothing more
+         * (a statement's results end with one NULL, so two in a row), ends it */
+        if (gone && (res == NULL ? ++nulls > 1
+                                 : PQresultErrorField(res, PG_DIAG_SQLSTATE) == NULL && PQresultStatus(res) == PGRES_FATAL_ERROR)) {
+            PQclear(res);
+            return;
+        }
         if (res == NULL) {
             call->stmts_done++;
             continue;
         }
+        nulls = 0;
         switch (PQresultStatus(res)) {
         case PGRES_PIPELINE_SYNC:
             PQclear(res);

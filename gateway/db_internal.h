@@ -9,7 +9,7 @@
 
 #include "db.h"
 
-#define DB_BACKOFF_STEPS 5       /* reconnection delays: 100 ms doubling up to 1 s (db_pool.c) */
+#define DB_BACKOFF_STEPS 4       /* reconnection delays: 100, 200, 400, then every 500 ms (db_pool.c) */
 #define DB_WATCH_MS 100          /* the watchdog's period: queue deadlines and unanswered connections */
 #define DB_FALLBACK_SLACK_MS 700 /* a connection that has not answered a call this long after its deadline is dropped */
 #define DB_SETUP_MS 10000        /* a new connection's set-up group must be answered within this */
@@ -81,8 +81,9 @@ void db_conn_initialize(conn_t *c);
 /* Sends a call as one Sync group on a ready connection with room. Returns 0, or -1 when the
  * connection broke (it has then been failed, and the call with it). */
 int db_conn_send(conn_t *c, call_t *call);
-/* Reads every result libpq has parsed, completing the calls whose Sync arrived. */
-void db_conn_read(conn_t *c);
+/* Reads every result libpq has parsed, completing the calls whose Sync arrived. gone: the
+ * connection is lost; read only what the server sent before (db_conn_fail follows). */
+void db_conn_read(conn_t *c, int gone);
 /* Takes the oldest call off c's FIFO (there is one). */
 call_t *db_conn_pop(conn_t *c);
 

@@ -27,7 +27,7 @@
 
 #define QUEUE_BOUND_WITHOUT_DEADLINE_MS 10000
 
-static const int backoff_ms[DB_BACKOFF_STEPS] = {100, 200, 400, 800, 1000};
+static const int backoff_ms[DB_BACKOFF_STEPS] = {100, 200, 400, 500};
 
 /* ---- calls ---- */
 

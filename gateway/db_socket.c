@@ -100,14 +100,16 @@ static void on_socket_io(conn_t *c, const char *err)
 {
     gw_db_t *db = c->db;
 
-    if (err != NULL && c->state != CONN_CONNECTING) {
-        db_conn_fail(c, err);
-    } else if (c->state == CONN_CONNECTING) {
+    if (c->state == CONN_CONNECTING) {
         conn_poll_connect(c);
-    } else if (!PQconsumeInput(c->pg)) {
-        db_conn_fail(c, PQerrorMessage(c->pg));
+    } else if (!PQconsumeInput(c->pg) || err != NULL) {
+        /* Gone. What libpq read before it went still counts: a FATAL error saying why (the
+         * server shutting down) ends the call it came with and tells that those behind it
+         * never ran (db_answer_lost). */
+        db_conn_read(c, 1);
+        db_conn_fail(c, err != NULL ? err : PQerrorMessage(c->pg));
     } else {
-        db_conn_read(c);
+        db_conn_read(c, 0);
         if (c->state >= CONN_INITIALIZING)
             db_conn_flush(c);
     }

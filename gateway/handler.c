@@ -426,7 +426,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     memset(r, 0, sizeof(*r));
     r->h = h;
     r->w = w;
-    r->conn = gw_conns_of(req);
+    r->conn = gw_conns_request_start(req);
     w->active++;
     gw_respond_start(&r->x, req, &w->metrics, h->cfg->cors_origins, w->id_prefix, &w->id_counter);
 
