@@ -13,6 +13,7 @@
 
 #include "harness.h"
 #include "pgadmin.h"
+#include "routes.h"
 
 static resp_t *keyed(gateway_t *g, proto_t p, const char *method, const char *path, const char *tok, const char *body,
                      const char *key)
@@ -170,6 +171,49 @@ static void check_in_flight(PGconn *db)
     gateway_stop(&g);
 }
 
+/* The OpenAPI document says it, driven by the route table: every route that reaches the
+ * database may answer 502 outcome_unknown; every route that takes an Idempotency-Key documents
+ * the header, 409 and 422, and its success carries Idempotent-Replayed; the codes are in the
+ * error schema's enum. */
+static void check_openapi(gateway_t *g)
+{
+    h_section("the OpenAPI document");
+    resp_t *r = h_get(g, P_H1, "/openapi.json", NULL);
+    json_t *paths = json_object_get(r->json, "paths");
+    for (size_t i = 0; i < gw_routes_count; i++) {
+        const gw_route_t *rt = &gw_routes[i];
+        if (rt->sql == NULL)
+            continue;
+        char path[128];
+        const char *user = strstr(rt->pattern, "{user}");
+        snprintf(path, sizeof(path), "%.*s%s", user ? (int)(user - rt->pattern) : (int)strlen(rt->pattern), rt->pattern,
+                 user ? h_fmt("{user_id}%s", user + 6) : "");
+        const char *method = rt->method == GW_GET     ? "get"
+                             : rt->method == GW_POST  ? "post"
+                             : rt->method == GW_PUT   ? "put"
+                             : rt->method == GW_PATCH ? "patch"
+                                                      : "delete";
+        json_t *op = json_object_get(json_object_get(paths, path), method), *res = json_object_get(op, "responses");
+        CHECK(json_object_get(res, "502") != NULL, "%s %s documents 502 outcome_unknown", method, path);
+        if (!gw_routes_takes_idempotency_key(rt))
+            continue;
+        char *params = json_dumps(json_object_get(op, "parameters"), JSON_COMPACT);
+        CHECK(params && strstr(params, "#/components/parameters/IdempotencyKey"), "%s %s documents Idempotency-Key", method, path);
+        free(params);
+        CHECK(json_object_get(res, "409") && json_object_get(res, "422"), "%s %s documents 409 and 422", method, path);
+        char *ok = json_dumps(json_object_get(res, h_fmt("%d", rt->status)), JSON_COMPACT);
+        CHECK(ok && strstr(ok, "Idempotent-Replayed"), "%s %s: its %d documents Idempotent-Replayed", method, path, rt->status);
+        free(ok);
+    }
+    char *codes = json_dumps(json_object_get(r->json, "components"), JSON_COMPACT);
+    for (const char *const *c =
+             (const char *const[]){"outcome_unknown", "idempotency_key_in_flight", "idempotency_key_reused", NULL};
+         *c; c++)
+        CHECK(codes && strstr(codes, h_fmt("\"%s\"", *c)), "the error codes include %s", *c);
+    free(codes);
+    resp_free(r);
+}
+
 int main(int argc, char **argv)
 {
     h_init(argc, argv, "test_idempotency");
@@ -185,6 +229,7 @@ int main(int argc, char **argv)
             h_section("a key is one user's; its syntax, over %s", h_proto_name[p]);
             check_other_user_and_syntax(&g, p, alice, ta);
         }
+        check_openapi(&g);
         gateway_stop(&g);
     }
     check_in_flight(db);
