@@ -27,7 +27,8 @@ static const struct {
     {429, "Too Many Requests", "too_many_requests", "too many requests"},
     {500, "Internal Server Error", "internal_error", "internal server error"},
     {502, "Bad Gateway", "outcome_unknown",
-     "the database connection was lost after the request was sent: it may have been done; retry it with an Idempotency-Key"},
+     "the request was sent to the database and its answer was lost: it may have been done; retry a write only with its "
+     "Idempotency-Key"},
     {503, "Service Unavailable", "unavailable", "service unavailable, try again"},
     {504, "Gateway Timeout", "timeout", "the database took too long"},
 };

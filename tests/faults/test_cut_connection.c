@@ -18,8 +18,11 @@
 
 #define TIMEOUT_MS 2000
 
-static resp_t *post(gateway_t *g, const char *user, const char *tok, const char *title, const char *key)
+/* POSTs a task titled title, with an Idempotency-Key when key is set; *ms (when ms is set): how long the answer took. */
+static resp_t *post(gateway_t *g, const char *user, const char *tok, const char *title, const char *key, long *ms)
 {
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     const char *const headers[] = {key ? h_fmt("Idempotency-Key: %s", key) : "X-Test: no key", NULL};
     req_t rq = {.method = "POST",
                 .path = h_fmt("/api/%s/tasks", user),
@@ -28,7 +31,10 @@ static resp_t *post(gateway_t *g, const char *user, const char *tok, const char 
                 .proto = P_H1,
                 .body = h_fmt("{\"title\": \"%s\"}", title),
                 .timeout_ms = 15000};
-    return h_req(g, &rq);
+    resp_t *r = h_req(g, &rq);
+    if (ms != NULL)
+        *ms = h_ms_since(&t0);
+    return r;
 }
 
 static long long rows_titled(PGconn *db, const char *user, const char *title)
@@ -42,10 +48,9 @@ static void cut_after_send(gateway_t *g, PGconn *db, proxy_t *px)
     h_section("a connection cut after the request was sent");
     CHECK(gateway_wait_db(g, 1, 10000), "the gateway's connection (through the proxy) is up");
     proxy_cut_next_answer(px);
-    struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    resp_t *r = post(g, user, tok, "cut once", key);
-    long first_ms = h_ms_since(&t0), first_status = r->status;
+    long first_ms;
+    resp_t *r = post(g, user, tok, "cut once", key, &first_ms);
+    long first_status = r->status;
     EXPECT_ERROR(r, 502, "outcome_unknown");
     EXPECT_HEADER(r, "Retry-After", NULL);
     CHECK(proxy_cuts(px) == 1, "the proxy cut the connection once (%d)", proxy_cuts(px));
@@ -54,7 +59,7 @@ static void cut_after_send(gateway_t *g, PGconn *db, proxy_t *px)
     resp_free(r);
 
     CHECK(gateway_wait_db(g, 1, 5000), "the gateway connects again");
-    r = post(g, user, tok, "cut once", key);
+    r = post(g, user, tok, "cut once", key, NULL);
     EXPECT_STATUS(r, 201);
     EXPECT_HEADER(r, "Idempotent-Replayed", "true");
     const char *stored = pg_text(db, "select body from todo.idempotency_keys where user_id = $1 and key = $2", user, key);
@@ -71,11 +76,11 @@ static void cut_after_send(gateway_t *g, PGconn *db, proxy_t *px)
 
     /* the same without a key: the 502 is honest, and a blind retry makes a second row */
     proxy_cut_next_answer(px);
-    r = post(g, user, tok, "cut without key", NULL);
+    r = post(g, user, tok, "cut without key", NULL, NULL);
     EXPECT_ERROR(r, 502, "outcome_unknown");
     resp_free(r);
     CHECK(gateway_wait_db(g, 1, 5000), "the gateway connects again");
-    r = post(g, user, tok, "cut without key", NULL);
+    r = post(g, user, tok, "cut without key", NULL, NULL);
     EXPECT_STATUS(r, 201);
     resp_free(r);
     h_diag("cut without a key: the same, and a retry without the key makes %lld rows (why the key matters)",
@@ -88,17 +93,13 @@ static void stalled(gateway_t *g, PGconn *db, proxy_t *px)
     h_section("a connection that passes nothing more");
     CHECK(gateway_wait_db(g, 1, 10000), "the gateway's connection is up");
     proxy_stall(px);
-    struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    resp_t *r = post(g, user, tok, "into the void", NULL);
-    long ms = h_ms_since(&t0);
+    long ms, again_ms;
+    resp_t *r = post(g, user, tok, "into the void", NULL, &ms);
     EXPECT_ERROR(r, 502, "outcome_unknown");
     CHECK(ms <= TIMEOUT_MS + 1000, "answered within DB_STATEMENT_TIMEOUT + 1 s (%ld ms)", ms);
     resp_free(r);
     CHECK(rows_titled(db, user, "into the void") == 0, "(nothing reached the database)");
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    r = post(g, user, tok, "after the stall", NULL);
-    long again_ms = h_ms_since(&t0);
+    r = post(g, user, tok, "after the stall", NULL, &again_ms);
     EXPECT_STATUS(r, 201);
     resp_free(r);
     h_diag("stalled connection: 502 after %ld ms (deadline %d ms); the next request 201 after %ld ms on a new connection", ms,
