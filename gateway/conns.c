@@ -38,6 +38,7 @@ struct gw_conn {
     gw_conns_stats_t *stats;
     unsigned active; /* requests received and not yet disposed */
     int is_h2;       /* an HTTP/2 request was seen on it */
+    int is_h1;       /* an HTTP/1.x request was seen on it */
     int closing;     /* shut down for writing by gw_conns_close_idle; h2o reads it no more */
     int peer_closed; /* ... and the client closed its side too */
     uint64_t window_start_ms;
@@ -143,8 +144,10 @@ gw_conn_t *gw_conns_request_start(h2o_req_t *req)
 {
     h2o_socket_t *sock = req->conn->callbacks->get_socket != NULL ? req->conn->callbacks->get_socket(req->conn) : NULL;
     gw_conn_t *c = sock != NULL && sock->on_close.cb == on_socket_close ? sock->on_close.data : NULL;
-    if (c != NULL)
+    if (c != NULL) {
         c->active++;
+        c->is_h1 |= req->version < 0x200;
+    }
     return c;
 }
 
@@ -178,7 +181,7 @@ void gw_conns_request_done(gw_conn_t *c, h2o_req_t *req, int answered)
 void gw_conns_close_idle(void)
 {
     for (gw_conn_t *c = thread_conns; c != NULL; c = c->next) {
-        if (c->is_h2 || c->active > 0 || c->closing)
+        if (!c->is_h1 || c->is_h2 || c->active > 0 || c->closing)
             continue;
         c->closing = 1;
         h2o_socket_read_stop(c->sock);

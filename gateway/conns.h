@@ -39,12 +39,13 @@ gw_conn_t *gw_conns_request_start(h2o_req_t *req);
  * A request that was not answered counts against its connection's cancel budget. */
 void gw_conns_request_done(gw_conn_t *c, h2o_req_t *req, int answered);
 
-/* Shutting down: closes, gracefully, this thread's client connections that are not HTTP/2 and
- * have no request in progress (idle HTTP/1.1 keep-alive ones): FIN (shutdown for writing),
- * and h2o reads nothing more from them, so a request that crosses the FIN is never run (the
- * client sees the connection closed before an answer: safe to retry). HTTP/2 connections get
- * h2o's GOAWAY instead (h2o_context_request_shutdown); one with requests in progress answers
- * them with Connection: close (respond.c). Call after h2o_context_request_shutdown. */
+/* Shutting down: closes, gracefully, this thread's idle HTTP/1.1 keep-alive connections (an
+ * HTTP/1.x request was answered on them, none is in progress): FIN (shutdown for writing), and
+ * h2o reads nothing more from them, so a request that crosses the FIN is never run (the client
+ * sees the connection closed before an answer: safe to retry). HTTP/2 connections get h2o's
+ * GOAWAY instead (h2o_context_request_shutdown); an HTTP/1.1 one with a request in progress
+ * answers it with Connection: close (respond.c); one with no request yet is served as usual
+ * until the process exits. Call after h2o_context_request_shutdown. */
 void gw_conns_close_idle(void);
 
 /* Reads and discards what clients sent on the connections gw_conns_close_idle closed (a

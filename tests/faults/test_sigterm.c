@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "faults.h"
+#include "h2raw.h"
 #include "pgadmin.h"
 
 #define WRITERS 12
@@ -215,6 +216,37 @@ static void under_load(gateway_t *g, PGconn *db)
     fault_shots_free(&s);
 }
 
+/* Reads an HTTP/2 connection, frame by frame, for up to ms or until it ends: sets *goaway when
+ * a GOAWAY with NO_ERROR came; returns 0 when the server closed it (FIN), -1 on a reset, 1 when
+ * it is still open. */
+static int h2_read(int fd, long ms, int *goaway)
+{
+    static unsigned char in[1 << 16];
+    static size_t have;
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        long left = ms - h_ms_since(&t0);
+        if (poll(&p, 1, left > 0 ? (int)left : 0) <= 0)
+            return 1;
+        ssize_t k = recv(fd, in + have, sizeof(in) - have, MSG_DONTWAIT);
+        if (k == 0)
+            return 0;
+        if (k < 0)
+            return errno == EAGAIN ? 1 : -1;
+        have += (size_t)k;
+        size_t off = 0;
+        while (off + 9 <= have && off + 9 + ((size_t)in[off] << 16 | (size_t)in[off + 1] << 8 | in[off + 2]) <= have) {
+            size_t len = (size_t)in[off] << 16 | (size_t)in[off + 1] << 8 | in[off + 2];
+            *goaway |= in[off + 3] == H2_GOAWAY && len >= 8 && (in[off + 13] | in[off + 14] | in[off + 15] | in[off + 16]) == 0;
+            off += 9 + len;
+        }
+        memmove(in, in + off, have - off);
+        have -= off;
+    }
+}
+
 static void stuck_request(PGconn *db)
 {
     gateway_t g;
@@ -227,6 +259,10 @@ static void stuck_request(PGconn *db)
     shots_t s = {.v = calloc(4, sizeof(shot_t)), .cap = 4};
     tally_t t = {0};
     send_all(idle.fd, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 42);
+    int h2 = connect_to(g.port), goaway = 0; /* an idle HTTP/2 connection: the preface, the server's SETTINGS */
+    unsigned char preface[64];
+    send_all(h2, (const char *)preface, h2_preface(preface));
+    h2_read(h2, 100, &goaway);
     h_sleep_ms(100);
     on_readable(&idle, &s, &t); /* its answer, then it is idle */
     idle.len = 0;
@@ -243,6 +279,9 @@ static void stuck_request(PGconn *db)
         CHECK(poll(&p, 1, 1000) == 1, "the idle keep-alive connection is closed at once");
         on_readable(&idle, &s, &t);
         CHECK(t.closed_idle == 1 && t.resets == 0, "... with a FIN, not a reset");
+        int h2_state = h2_read(h2, 1500, &goaway);
+        CHECK(goaway, "the idle HTTP/2 connection gets GOAWAY (NO_ERROR)");
+        CHECK(h2_state >= 0, "... and no reset");
         pg_run(db, "rollback", NULL, NULL);
         p = (struct pollfd){.fd = stuck.fd, .events = POLLIN};
         for (int i = 0; i < 100 && stuck.shot >= 0 && poll(&p, 1, 100) >= 0; i++)
@@ -254,6 +293,8 @@ static void stuck_request(PGconn *db)
     int st = 0;
     int ended = gateway_wait_exit(&g, 15000, &st);
     CHECK(ended && WIFEXITED(st) && WEXITSTATUS(st) == 0, "then the gateway exits 0");
+    CHECK(h2_read(h2, 1000, &goaway) == 0, "the HTTP/2 connection ends with a FIN, not a reset");
+    close(h2);
     conn_drop(&stuck, R_DONE), conn_drop(&idle, R_DONE);
     fault_shots_free(&s);
     gateway_kill(&g);
