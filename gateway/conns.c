@@ -19,6 +19,7 @@
 #include "conns.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -32,10 +33,15 @@
 void h2o_http2_encode_goaway_frame(h2o_buffer_t **buf, uint32_t last_stream_id, int errnum, h2o_iovec_t additional_data);
 
 struct gw_conn {
+    struct gw_conn *prev, *next; /* the thread's connections (thread_conns) */
     h2o_socket_t *sock;
     h2o_context_t *ctx;
     gw_conns_stats_t *stats;
-    int is_h2; /* an HTTP/2 request was seen on it */
+    unsigned active; /* requests received and not yet disposed */
+    int is_h2;       /* an HTTP/2 request was seen on it */
+    int is_h1;       /* an HTTP/1.x request was seen on it */
+    int closing;     /* shut down for writing by gw_conns_close_idle; h2o reads it no more */
+    int peer_closed; /* ... and the client closed its side too */
     uint64_t window_start_ms;
     uint32_t cancelled, answered; /* in the current window */
     int calmed;
@@ -44,6 +50,7 @@ struct gw_conn {
 
 static atomic_uint_fast64_t open_count;
 static uint64_t max_open = UINT64_MAX;
+static __thread gw_conn_t *thread_conns; /* a connection lives and dies on its loop's thread */
 
 void gw_conns_init(int max_connections)
 {
@@ -70,6 +77,12 @@ uint64_t gw_conns_open(void)
 static void on_socket_close(void *data)
 {
     gw_conn_t *c = data;
+    if (c->prev != NULL)
+        c->prev->next = c->next;
+    else
+        thread_conns = c->next;
+    if (c->next != NULL)
+        c->next->prev = c->prev;
     atomic_fetch_sub_explicit(&open_count, 1, memory_order_relaxed);
     free(c);
 }
@@ -133,19 +146,29 @@ int gw_conns_admit(h2o_socket_t *sock, h2o_context_t *ctx, gw_conns_stats_t *sta
     peer_text(sock, c->peer, sizeof(c->peer));
     sock->on_close.cb = on_socket_close;
     sock->on_close.data = c;
+    c->next = thread_conns;
+    if (thread_conns != NULL)
+        thread_conns->prev = c;
+    thread_conns = c;
     return 0;
 }
 
-gw_conn_t *gw_conns_of(h2o_req_t *req)
+gw_conn_t *gw_conns_request_start(h2o_req_t *req)
 {
     h2o_socket_t *sock = req->conn->callbacks->get_socket != NULL ? req->conn->callbacks->get_socket(req->conn) : NULL;
-    return sock != NULL && sock->on_close.cb == on_socket_close ? sock->on_close.data : NULL;
+    gw_conn_t *c = sock != NULL && sock->on_close.cb == on_socket_close ? sock->on_close.data : NULL;
+    if (c != NULL) {
+        c->active++;
+        c->is_h1 |= req->version < 0x200;
+    }
+    return c;
 }
 
 void gw_conns_request_done(gw_conn_t *c, h2o_req_t *req, int answered)
 {
     if (c == NULL)
         return;
+    c->active--;
     if (req->version >= 0x200)
         c->is_h2 = 1;
     if (answered) {
@@ -166,4 +189,29 @@ void gw_conns_request_done(gw_conn_t *c, h2o_req_t *req, int answered)
     gw_log_warn("HTTP/2 client %s cancelled %u streams in %d s (%u answered): GOAWAY ENHANCE_YOUR_CALM", c->peer, c->cancelled,
                 GW_CONNS_CANCEL_WINDOW_MS / 1000, c->answered);
     calm_down(c);
+}
+
+void gw_conns_close_idle(void)
+{
+    for (gw_conn_t *c = thread_conns; c != NULL; c = c->next) {
+        if (!c->is_h1 || c->is_h2 || c->active > 0 || c->closing)
+            continue;
+        c->closing = 1;
+        h2o_socket_read_stop(c->sock);
+        shutdown(h2o_socket_get_fd(c->sock), SHUT_WR);
+    }
+}
+
+size_t gw_conns_drain(void)
+{
+    size_t open = 0;
+    char sink[4096];
+    for (gw_conn_t *c = thread_conns; c != NULL; c = c->next) {
+        ssize_t n = 1;
+        while (c->closing && !c->peer_closed && (n = recv(h2o_socket_get_fd(c->sock), sink, sizeof(sink), MSG_DONTWAIT)) > 0)
+            ; /* a request that crossed our FIN: never read by h2o, never run; read so that closing sends no reset */
+        c->peer_closed |= c->closing && (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK));
+        open += !c->peer_closed;
+    }
+    return open;
 }

@@ -31,8 +31,9 @@ void gw_conns_init(int max_connections);
  * or memory is short; the caller then closes the socket. stats: the thread's counters. */
 int gw_conns_admit(h2o_socket_t *sock, h2o_context_t *ctx, gw_conns_stats_t *stats);
 
-/* The accounting of the connection req came on; NULL when it has none. */
-gw_conn_t *gw_conns_of(h2o_req_t *req);
+/* The accounting of the connection req came on, counting req as one of its requests in
+ * progress (until gw_conns_request_done); NULL when it has none. */
+gw_conn_t *gw_conns_request_start(h2o_req_t *req);
 
 /* Called as a request's pool goes: answered says whether a response was started for it.
  * A request that was not answered counts against its connection's cancel budget. */
@@ -42,6 +43,20 @@ void gw_conns_request_done(gw_conn_t *c, h2o_req_t *req, int answered);
  * 16 (IPv6) bytes written to key; returns their count, or 1 (key "?": one bucket shared by
  * all such) when the address is unknown (the client already left). */
 size_t gw_conns_peer_key(h2o_req_t *req, unsigned char key[16]);
+
+/* Shutting down: closes, gracefully, this thread's idle HTTP/1.1 keep-alive connections (an
+ * HTTP/1.x request was answered on them, none is in progress): FIN (shutdown for writing), and
+ * h2o reads nothing more from them, so a request that crosses the FIN is never run (the client
+ * sees the connection closed before an answer: safe to retry). HTTP/2 connections get h2o's
+ * GOAWAY instead (h2o_context_request_shutdown); an HTTP/1.1 one with a request in progress
+ * answers it with Connection: close (respond.c); one with no request yet is served as usual
+ * until the process exits. Call after h2o_context_request_shutdown. */
+void gw_conns_close_idle(void);
+
+/* Reads and discards what clients sent on the connections gw_conns_close_idle closed (a
+ * socket closed with unread data would send a reset). Returns how many of this thread's
+ * client connections are still open on the client's side. */
+size_t gw_conns_drain(void);
 
 /* Client connections open in the process now. */
 uint64_t gw_conns_open(void);

@@ -26,6 +26,7 @@
 #include "docs.h"
 #include "framing.h"
 #include "keywait.h"
+#include "idempotency.h"
 #include "log.h"
 #include "ratelimit.h"
 #include "respond.h"
@@ -71,11 +72,15 @@ static h2o_iovec_t allow_header(request_t *r)
 
 /* ---- the database's answers, by kind ---- */
 
-/* GW_ROUTE_SQL: the JSON the statement returned, with its Location and Link when it set them. */
+/* GW_ROUTE_SQL: the JSON the statement returned, with its Location and Link when it set them;
+ * or the answer stored for the request's Idempotency-Key, replayed with its own status. */
 static void reply_json(request_t *r, const gw_db_reply_t *reply)
 {
     gw_exchange_t *x = &r->x;
-    if (x->route->status == 204) {
+    int status = reply->replayed ? reply->replayed : x->route->status;
+    if (reply->replayed)
+        gw_respond_header(x, "idempotent-replayed", h2o_iovec_init(H2O_STRLIT("true")));
+    if (status == 204) {
         gw_respond_empty(x, 204);
         return;
     }
@@ -85,7 +90,7 @@ static void reply_json(request_t *r, const gw_db_reply_t *reply)
         gw_respond_header(x, "location", location);
     if (link.base != NULL)
         gw_respond_header(x, "link", link);
-    gw_respond_json(x, x->route->status, reply->cols[0].base ? reply->cols[0] : h2o_iovec_init(H2O_STRLIT("null")));
+    gw_respond_json(x, status, reply->cols[0].base ? reply->cols[0] : h2o_iovec_init(H2O_STRLIT("null")));
 }
 
 /* GW_ROUTE_SESSION: the database checked the password; the gateway signs: {"token": ..., "user": ...} */
@@ -114,7 +119,7 @@ static void reply_failure(request_t *r, const gw_db_reply_t *reply)
     const char *name = x->route->name, *message = reply->message ? reply->message : "";
     if (reply->status >= 500)
         atomic_fetch_add_explicit(&r->w->metrics.db_errors, 1, memory_order_relaxed);
-    if (reply->status == 503 || reply->status == 504)
+    if (reply->status == 502 || reply->status == 503 || reply->status == 504)
         gw_log_warn("%s: %d, %s id=%.*s", name, reply->status, message, (int)x->request_id.len, x->request_id.base);
     else if (reply->status >= 500)
         gw_log_error("%s failed: %s (sqlstate %s) id=%.*s", name, message, reply->sqlstate[0] ? reply->sqlstate : "-",
@@ -378,6 +383,13 @@ static int check_query(request_t *r)
     return NEXT;
 }
 
+/* 422 for a malformed Idempotency-Key on a write of a user's tasks (idempotency.h; elsewhere the
+ * header is ignored); a sane one goes to api.begin_request with the request's fingerprint. */
+static int check_idempotency_key(request_t *r)
+{
+    return gw_routes_takes_idempotency_key(r->x.route) && gw_idempotency_check(&r->x, &r->call) ? ANSWERED : NEXT;
+}
+
 /* The route's kind serves it: for most, the database. */
 static int serve(request_t *r)
 {
@@ -398,6 +410,7 @@ static int (*const steps[])(request_t *r) = {
     check_media_type,         /* 415 */
     check_body,               /* 400 */
     check_query,              /* 422 */
+    check_idempotency_key,    /* 422 */
     serve,                    /* the database's answer (422, 404, ... or success) */
 };
 
@@ -431,7 +444,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     memset(r, 0, sizeof(*r));
     r->h = h;
     r->w = w;
-    r->conn = gw_conns_of(req);
+    r->conn = gw_conns_request_start(req);
     w->active++;
     gw_respond_start(&r->x, req, &w->metrics, h->cfg->cors_origins, w->id_prefix, &w->id_counter);
 

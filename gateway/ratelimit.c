@@ -6,6 +6,7 @@
  */
 #include "ratelimit.h"
 
+#include <netinet/in.h>
 #include <pthread.h>
 #include <string.h>
 

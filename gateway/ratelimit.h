@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 /* Sets the rate (tokens per second) and the bucket depth; 0 turns limiting off. Call once,
  * before the worker threads start. */

@@ -29,6 +29,9 @@ static const struct {
     {422, "Unprocessable Entity", "validation_failed", "validation failed"},
     {429, "Too Many Requests", "too_many_requests", "too many requests"},
     {500, "Internal Server Error", "internal_error", "internal server error"},
+    {502, "Bad Gateway", "outcome_unknown",
+     "the request was sent to the database and its answer was lost: it may have been done; retry a write only with its "
+     "Idempotency-Key"},
     {503, "Service Unavailable", "unavailable", "service unavailable, try again"},
     {504, "Gateway Timeout", "timeout", "the database took too long"},
 };
@@ -159,6 +162,8 @@ static void common_headers(gw_exchange_t *x, int status)
     h2o_req_t *req = x->req;
     req->res.status = status;
     req->res.reason = reason_of(status);
+    if (req->conn->ctx->shutdown_requested)
+        req->http1_is_persistent = 0; /* shutting down: HTTP/1.1 answers say Connection: close (HTTP/2 got GOAWAY) */
     gw_respond_header(x, "x-request-id", x->request_id);
     gw_respond_header(x, "cache-control", h2o_iovec_init(H2O_STRLIT("no-store")));
     if (x->cors_origin.base != NULL) {
@@ -167,7 +172,7 @@ static void common_headers(gw_exchange_t *x, int status)
         gw_respond_header(x, "access-control-allow-origin", x->cors_origin);
         gw_respond_header(x, "access-control-allow-credentials", h2o_iovec_init(H2O_STRLIT("true")));
         gw_respond_header(x, "access-control-expose-headers",
-                          h2o_iovec_init(H2O_STRLIT("Location, Link, X-Request-Id, Retry-After")));
+                          h2o_iovec_init(H2O_STRLIT("Location, Link, X-Request-Id, Retry-After, Idempotent-Replayed")));
     }
     if (x->cors_configured)
         gw_respond_header(x, "vary", h2o_iovec_init(H2O_STRLIT("Origin")));
@@ -218,7 +223,7 @@ void gw_respond_preflight(gw_exchange_t *x, h2o_iovec_t methods)
     if (x->cors_origin.base != NULL) {
         gw_respond_header(x, "access-control-allow-methods", methods);
         gw_respond_header(x, "access-control-allow-headers",
-                          h2o_iovec_init(H2O_STRLIT("Authorization, Content-Type, X-Request-Id")));
+                          h2o_iovec_init(H2O_STRLIT("Authorization, Content-Type, X-Request-Id, Idempotency-Key")));
         gw_respond_header(x, "access-control-max-age", h2o_iovec_init(H2O_STRLIT("600")));
     }
     gw_respond_empty(x, 204);

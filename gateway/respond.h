@@ -41,7 +41,7 @@ void gw_respond_empty(gw_exchange_t *x, int status);
 /* Sends an error. body: a JSON error body from the database, or base NULL for the fixed
  * body of `status` ({"detail", "code", "message"}); a status with no fixed body is logged
  * as an error and answered 500 internal_error. Adds WWW-Authenticate for 401, Retry-After
- * for 503. */
+ * for 503 (certainly not executed: safe to retry), none for 502 (outcome unknown). */
 void gw_respond_error(gw_exchange_t *x, int status, h2o_iovec_t body);
 
 /* Sends a fixed error body of a code and message that are string literals free of

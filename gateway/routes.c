@@ -4,13 +4,18 @@
 #include <stdio.h>
 #include <string.h>
 
-const gw_route_t gw_routes_begin = {.name = "begin_request", .sql = "select api.begin_request($1, $2::bigint)"};
+const gw_route_t gw_routes_begin = {
+    .name = "begin_request",
+    .sql = "select api.begin_request($1, $2::bigint, to_timestamp($3::double precision / 1000), $4, $5, $6::integer)"};
 
 // clang-format off
 /* What a statement returns, one row of three text columns (routes.h): for GW_ROUTE_SQL, the JSON body, then the
  * Location and the next page's offset the function may have set; for GW_ROUTE_SESSION, an account and the claims of the
- * token the gateway signs for it. */
-#define REPLY(call)   "select b::text, current_setting('response.location', true), current_setting('response.next_offset', true) from " call " b"
+ * token the gateway signs for it. When api.begin_request claimed an Idempotency-Key, the body goes through
+ * todo.keep_answer, which stores the answer in this same transaction (db/functions/_idempotency.sql). */
+#define REPLY(call)   "select case when current_setting('idempotency.key', true) > '' " \
+                          "then todo.keep_answer(b::text, current_setting('response.location', true)) else b::text end, " \
+                      "current_setting('response.location', true), current_setting('response.next_offset', true) from " call " b"
 #define SESSION(call) "select b->'user', b->'user'->>'id', b->>'iat' from " call " b"
 /* The flag sets routes share. */
 #define OWNER    (GW_TOKEN | GW_PATH_USER) /* a token, and the path's {user} is its user */
@@ -139,6 +144,11 @@ size_t gw_routes_allow(unsigned allowed, char *buf, size_t cap)
         n += w;
     }
     return n;
+}
+
+int gw_routes_takes_idempotency_key(const gw_route_t *r)
+{
+    return (r->flags & GW_PATH_USER) && r->method != GW_GET;
 }
 
 int gw_routes_valid_id(gw_str_t id)

@@ -28,7 +28,7 @@ typedef enum {
 } gw_route_kind_t;
 
 /* Route flags. */
-#define GW_TOKEN 0x01         /* needs a bearer token; runs api.begin_request first */
+#define GW_TOKEN 0x01         /* needs a bearer token, whose user api.begin_request sets */
 #define GW_PATH_USER 0x02     /* the path's {user} must be the token's user (else 403) */
 #define GW_BODY 0x04          /* takes a JSON body: bound as a parameter (NULL when empty) */
 #define GW_BODY_REQUIRED 0x08 /* ... and an empty body is a 400 invalid_json */
@@ -63,9 +63,12 @@ typedef struct gw_match {
     gw_str_t id;             /* the raw {id} segment */
 } gw_match_t;
 
-/* The statement every GW_TOKEN route runs first, api.begin_request($1 user, $2 iat): not a
+/* The statement every route with a statement runs first, api.begin_request($1 user or NULL,
+ * $2 iat, $3 the deadline in ms since the epoch in the database's clock, $4 the
+ * Idempotency-Key, $5 the request's fingerprint, $6 the status stored with its answer): not a
  * route of the table (nothing matches it), but prepared and named like one. */
 extern const gw_route_t gw_routes_begin;
+#define GW_BEGIN_PARAMS 6
 
 /* The table, and its length. */
 extern const gw_route_t gw_routes[];
@@ -82,6 +85,10 @@ int gw_routes_match(const char *path, size_t len, unsigned method, int accounts,
 /* Writes the Allow header's value for a method set ("GET, POST, OPTIONS") into buf.
  * Returns its length. */
 size_t gw_routes_allow(unsigned allowed, char *buf, size_t cap);
+
+/* Whether a route takes an Idempotency-Key: the writes of a user's tasks (POST, PUT, PATCH
+ * and DELETE under /api/{user}/tasks). */
+int gw_routes_takes_idempotency_key(const gw_route_t *r);
 
 /* Whether an {id} segment names a possible task id: 1 to 18 ASCII digits. */
 int gw_routes_valid_id(gw_str_t id);

@@ -54,20 +54,25 @@ static int threads_ready, threads_failed, threads_done; /* started serving, coul
 
 /* ---- listeners and threads ---- */
 
-static void on_accept(h2o_socket_t *listener, const char *err)
+/* Accepts one connection waiting on listener; returns 0 when none was waiting. */
+static int accept_one(h2o_socket_t *listener)
 {
     h2o_accept_ctx_t *actx = listener->data;
-    h2o_socket_t *sock;
-    if (err != NULL)
-        return;
-    if ((sock = h2o_evloop_socket_accept(listener)) == NULL)
-        return;
+    h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
+    if (sock == NULL)
+        return 0;
     gw_worker_t *w = (gw_worker_t *)actx->ctx;
-    if (gw_conns_admit(sock, actx->ctx, &w->metrics.conns) != 0) {
+    if (gw_conns_admit(sock, actx->ctx, &w->metrics.conns) != 0)
         h2o_socket_close(sock); /* MAX_CONNECTIONS are open: closed at once, counted */
-        return;
-    }
-    h2o_accept(actx, sock);
+    else
+        h2o_accept(actx, sock);
+    return 1;
+}
+
+static void on_accept(h2o_socket_t *listener, const char *err)
+{
+    if (err == NULL)
+        accept_one(listener);
 }
 
 static int bind_listener(const char *host, int port, int *actual_port)
@@ -168,23 +173,43 @@ static int thread_setup(gw_thread_t *t)
     return 0;
 }
 
-/* Stops accepting, tells HTTP/2 clients (GOAWAY), lets in-flight requests finish (at most
- * SHUTDOWN_TIMEOUT, then 503), and closes the database connections. */
+/* Shutting down, in this order: HTTP/2 clients get GOAWAY and HTTP/1.1 answers say
+ * Connection: close (h2o_context_request_shutdown, respond.c); idle HTTP/1.1 connections are
+ * closed gracefully (gw_conns_close_idle); connections already in the listening socket's
+ * backlog are accepted and served, then this thread's copy of the socket is closed (the main
+ * thread closed its own at the signal: once every copy is closed, new connections are refused);
+ * in-flight requests finish, for at most SHUTDOWN_TIMEOUT, after which each gets its honest
+ * answer (gw_db_fail_all: 502 when it may have run); and the loop runs on while clients still
+ * hold connections, until LINGER_MS after the signal (and at least a little after the last
+ * answers), reading what crosses the FIN or the GOAWAY (a request sent before the client saw
+ * them arrives within a round trip), so that no client sees a reset for a request the server
+ * never read. Then the database connections are closed. */
+#define LINGER_MS 500
 static void thread_shutdown(gw_thread_t *t)
 {
-    for (size_t i = 0; i < 2; i++)
+    uint64_t start = gw_monotonic_ns(), deadline = start + (uint64_t)config->shutdown_timeout * 1000000000u;
+    uint64_t linger_end = start + (uint64_t)LINGER_MS * 1000000u;
+    h2o_context_request_shutdown(&t->w.ctx);
+    gw_conns_close_idle();
+    for (size_t i = 0; i < 2; i++) {
+        while (t->listeners[i] != NULL && accept_one(t->listeners[i]))
+            ;
         if (t->listeners[i] != NULL)
             h2o_socket_close(t->listeners[i]), t->listeners[i] = NULL;
-    h2o_context_request_shutdown(&t->w.ctx);
-    uint64_t deadline = gw_monotonic_ns() + (uint64_t)config->shutdown_timeout * 1000000000u;
+    }
     while ((t->w.active > 0 || gw_db_pending(t->w.db) > 0) && gw_monotonic_ns() < deadline)
         h2o_evloop_run(t->loop, 50);
     if (t->w.active > 0 || gw_db_pending(t->w.db) > 0) {
-        gw_log_warn("SHUTDOWN_TIMEOUT: answering %zu unfinished requests with 503", gw_db_pending(t->w.db));
-        gw_db_fail_all(t->w.db, 503, "shutting down");
+        gw_log_warn("SHUTDOWN_TIMEOUT: answering %zu unfinished requests (502 if sent to the database, else 503)",
+                    gw_db_pending(t->w.db));
+        gw_db_fail_all(t->w.db, "shutting down");
     }
     for (int i = 0; i < 3; i++) /* let the last responses leave */
         h2o_evloop_run(t->loop, 10);
+    if (linger_end < gw_monotonic_ns() + 100000000u)
+        linger_end = gw_monotonic_ns() + 100000000u;
+    while (gw_conns_drain() > 0 && gw_monotonic_ns() < linger_end)
+        h2o_evloop_run(t->loop, 20);
     gw_db_destroy(t->w.db);
     t->w.db = NULL;
 }
@@ -327,12 +352,12 @@ int gw_server_run(const gw_config_t *cfg)
 
     sigwait(&sigs, &sig);
     gw_log_info("%s: shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    close_listeners(); /* this copy at once; each thread closes its own at its next wake-up (within 100 ms) */
     atomic_store(&stopping, 1);
     pthread_mutex_lock(&state_lock);
     while (threads_done < cfg->threads)
         pthread_cond_wait(&state_cond, &state_lock);
     pthread_mutex_unlock(&state_lock);
-    close_listeners();
     gw_log_info("stopped");
     return 0; /* exit(): the parked threads and their h2o state go with the process */
 }

@@ -1,5 +1,5 @@
 /* text.h: the small pure helpers several files need, in one place: UTF-8 (RFC 3629),
- * FNV-1a hashing, percent-decoding and query strings (RFC 3986), the request target split
+ * FNV-1a and SHA-256 hashing, the Idempotency-Key's syntax, percent-decoding and query strings (RFC 3986), the request target split
  * at '?', base64url (RFC 4648 section 5, done by OpenSSL), and the monotonic clock.
  * No event loop, no database, no allocation; unit-tested in tests/unit/test_text.c. */
 #ifndef GW_TEXT_H
@@ -62,6 +62,15 @@ long gw_text_b64url_decode(const char *in, size_t len, unsigned char *out, size_
 /* Whether in[0..len) is the one canonical base64url spelling of the n bytes raw it decoded to
  * (the unused low bits of its last character zero), checked by encoding raw again. */
 int gw_text_b64url_is_canonical(const char *in, size_t len, const unsigned char *raw, size_t n);
+
+/* The SHA-256 (FIPS 180-4, by OpenSSL) of the n spans one after another, as 64 lowercase hex
+ * digits and a NUL in hex (65 bytes). Returns 0, or -1 when OpenSSL fails. */
+int gw_text_sha256_hex(const gw_str_t *parts, size_t n, char hex[65]);
+
+/* Whether s[0..len) is an Idempotency-Key the gateway accepts: 1 to 255 printable ASCII
+ * characters (0x20 to 0x7e), taken as they are (a quoted Structured Field string, as the
+ * IETF draft writes it, keeps its quotes; a bare key, as Stripe's clients send it, is fine). */
+int gw_text_is_idempotency_key(const char *s, size_t len);
 
 /* CLOCK_MONOTONIC in nanoseconds: for durations and deadlines, never for dates. (The one
  * helper here that is not about text; too small for a file of its own.) */

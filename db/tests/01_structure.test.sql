@@ -8,8 +8,8 @@ SELECT plan(134);
 
 SELECT has_schema('todo', 'the private schema todo exists');
 SELECT has_schema('api', 'the exposed schema api exists');
-SELECT tables_are('todo', ARRAY['tasks', 'users', 'revocations'],
-                  'schema todo holds exactly tasks, users and revocations');
+SELECT tables_are('todo', ARRAY['tasks', 'users', 'revocations', 'idempotency_keys'],
+                  'schema todo holds exactly tasks, users, revocations and idempotency_keys');
 SELECT tables_are('api', ARRAY[]::name[], 'schema api holds no table, only functions');
 
 SELECT columns_are('todo', 'tasks',
@@ -181,7 +181,10 @@ SELECT results_eq(
     $$SELECT p.oid::regprocedure::text, pg_get_function_arguments(p.oid), pg_get_function_result(p.oid)
         FROM pg_proc p WHERE p.pronamespace = 'api'::regnamespace ORDER BY 1$$,
     $$VALUES
-      ('api.begin_request(text,bigint)', 'user_id text, issued_at bigint DEFAULT NULL::bigint', 'void'),
+      ('api.begin_request(text,bigint,timestamp with time zone,text,text,integer)',
+       'user_id text, issued_at bigint DEFAULT NULL::bigint, deadline timestamp with time zone DEFAULT NULL::timestamp with time zone, '
+       'idempotency_key text DEFAULT NULL::text, request_fingerprint text DEFAULT NULL::text, '
+       'success_status integer DEFAULT NULL::integer', 'void'),
       ('api.create_task(text)', 'body text', 'json'),
       ('api.delete_task(bigint)', 'id bigint', 'json'),
       ('api.get_task(bigint)', 'id bigint', 'json'),
@@ -197,7 +200,8 @@ SELECT results_eq(
       ('api.update_task(bigint,text)', 'id bigint, body text', 'json')$$,
     'every api function has the exact signature the gateway calls: argument names, types, defaults and result '
     '(a body is the client''s text, parsed by the function that checks it)');
-SELECT function_returns('api', 'begin_request', ARRAY['text', 'bigint'], 'void', 'api.begin_request(text, bigint) returns void');
+SELECT function_returns('api', 'begin_request', ARRAY['text', 'bigint', 'timestamp with time zone', 'text', 'text', 'integer'], 'void',
+                        'api.begin_request(text, bigint, timestamptz, text, text, integer) returns void');
 SELECT function_returns('api', 'create_task', ARRAY['text'], 'json', 'api.create_task(text) returns json');
 SELECT function_returns('api', 'delete_task', ARRAY['bigint'], 'json', 'api.delete_task(bigint) returns json');
 SELECT function_returns('api', 'get_task', ARRAY['bigint'], 'json', 'api.get_task(bigint) returns json');
@@ -212,14 +216,16 @@ SELECT function_returns('api', 'set_task_completion', ARRAY['bigint', 'text'], '
                         'api.set_task_completion(bigint, text) returns json');
 SELECT function_returns('api', 'update_task', ARRAY['bigint', 'text'], 'json', 'api.update_task(bigint, text) returns json');
 
--- SECURITY DEFINER: only the two account functions, each with a pinned search_path --------
+-- SECURITY DEFINER: only the two account functions and the cleanup of expired Idempotency-Keys,
+-- each with a pinned search_path -----------------------------------------------------------
 
 SELECT is_definer('api', 'login', ARRAY['text'], 'api.login is SECURITY DEFINER (it reads password hashes)');
 SELECT is_definer('api', 'register', ARRAY['text'], 'api.register is SECURITY DEFINER (it writes password hashes)');
 SELECT results_eq($$SELECT p.oid::regprocedure::text FROM pg_proc p
                     WHERE p.pronamespace IN ('api'::regnamespace, 'todo'::regnamespace) AND p.prosecdef ORDER BY 1$$,
-                  ARRAY['api.login(text)', 'api.register(text)'],
-                  'api.login and api.register are the only SECURITY DEFINER functions in schemas api and todo');
+                  ARRAY['api.login(text)', 'api.register(text)', 'todo.forget_expired_idempotency_keys(integer)'],
+                  'api.login, api.register and todo.forget_expired_idempotency_keys are the only SECURITY DEFINER '
+                  'functions in schemas api and todo');
 SELECT is_empty($$SELECT p.oid::regprocedure FROM pg_proc p
                    WHERE p.pronamespace IN ('api'::regnamespace, 'todo'::regnamespace) AND p.prosecdef
                      AND NOT EXISTS (SELECT FROM unnest(p.proconfig) c WHERE c LIKE 'search_path=%')$$,
@@ -231,11 +237,11 @@ SELECT is_empty($$SELECT p.oid::regprocedure FROM pg_proc p
 
 -- who may execute what ------------------------------------------------------------------
 
-SELECT function_privs_are('api', 'begin_request', ARRAY['text', 'bigint'], 'todo_gateway', ARRAY['EXECUTE'],
+SELECT function_privs_are('api', 'begin_request', ARRAY['text', 'bigint', 'timestamp with time zone', 'text', 'text', 'integer'], 'todo_gateway', ARRAY['EXECUTE'],
                           'todo_gateway may execute api.begin_request');
-SELECT function_privs_are('api', 'begin_request', ARRAY['text', 'bigint'], 'todo_admin', ARRAY['EXECUTE'],
+SELECT function_privs_are('api', 'begin_request', ARRAY['text', 'bigint', 'timestamp with time zone', 'text', 'text', 'integer'], 'todo_admin', ARRAY['EXECUTE'],
                           'todo_admin may execute api.begin_request');
-SELECT function_privs_are('api', 'begin_request', ARRAY['text', 'bigint'], 'public', ARRAY[]::name[],
+SELECT function_privs_are('api', 'begin_request', ARRAY['text', 'bigint', 'timestamp with time zone', 'text', 'text', 'integer'], 'public', ARRAY[]::name[],
                           'PUBLIC may not execute api.begin_request');
 SELECT function_privs_are('api', 'create_task', ARRAY['text'], 'todo_gateway', ARRAY['EXECUTE'],
                           'todo_gateway may execute api.create_task');

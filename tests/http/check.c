@@ -90,6 +90,22 @@ void h_section(const char *fmt, ...)
         printf("# -- %s\n", section);
 }
 
+void h_diag(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg = vfmt(fmt, ap);
+    va_end(ap);
+    for (char *line = msg, *next; line != NULL; line = next) {
+        next = strchr(line, '\n');
+        if (next != NULL)
+            *next++ = '\0';
+        printf("# %s\n", line);
+    }
+    free(msg);
+    fflush(stdout);
+}
+
 const char *h_section_name(void)
 {
     return section;

@@ -311,3 +311,21 @@ int gateway_stop(gateway_t *gw)
     unlink(gw->log_path);
     return ok ? 0 : -1;
 }
+
+int gateway_wait_db(gateway_t *gw, int connections, long timeout_ms)
+{
+    struct timespec t0;
+    const char *want = h_fmt("\ntodo_gateway_db_connections %d\n", connections);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        req_t rq = {.path = "/metrics", .proto = P_H1, .raw = 1};
+        resp_t *r = h_req(gw, &rq);
+        int up = r->status == 200 && r->body != NULL && strstr(r->body, want) != NULL;
+        resp_free(r);
+        if (up)
+            return 1;
+        if (h_ms_since(&t0) >= timeout_ms)
+            return 0;
+        h_sleep_ms(50);
+    }
+}

@@ -82,6 +82,9 @@ int h_finish(void);
 /* The part of the program running now, printed with each failure. */
 void h_section(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* A figure for the reader, printed as TAP comment lines ("# ..."), one per line of the text. */
+void h_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* One check, printed as TAP: "ok N - [section] message", or "not ok N - ..." followed by
  * "#   at file line L" and the message's further lines as "# " comments. Returns ok. */
 int h_check_at(int ok, const char *file, int line, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
@@ -111,6 +114,9 @@ int h_expect_header_at(const resp_t *r, const char *name, const char *expected, 
  * 200 (10 s). With TLS_CERT among the overrides a free TLS_PORT is picked too.
  * Returns 0, or -1 after recording a failure. */
 int gateway_start(gateway_t *gw, const char *const *overrides);
+/* Waits up to timeout_ms until /metrics says `connections` database connections are up
+ * (todo_gateway_db_connections). Returns 1 when they are, 0 otherwise (nothing recorded). */
+int gateway_wait_db(gateway_t *gw, int connections, long timeout_ms);
 /* Starts it without waiting (for start-up failures). Returns 0 or -1. */
 int gateway_spawn(gateway_t *gw, const char *const *overrides, const char *const *argv_extra);
 /* Waits up to timeout_ms for the process to end; returns 1 and sets *status when it did. */
@@ -128,7 +134,7 @@ int h_free_port(void);
 
 /* Makes the request; the caller frees the answer with resp_free. Unless rq->raw, also
  * checks what every answer must carry (X-Request-Id; for errors the JSON error shape and
- * no SQL text; WWW-Authenticate on 401 unauthorized; Allow on 405; Retry-After on 503;
+ * no SQL text; WWW-Authenticate on 401 unauthorized; Allow on 405; Retry-After on 503, none on 502;
  * no body on 204; JSON on other successes). */
 resp_t *h_req(gateway_t *gw, const req_t *rq);
 resp_t *h_get(gateway_t *gw, proto_t p, const char *path, const char *token);

@@ -232,7 +232,9 @@ static void check_invariants(const req_t *rq, resp_t *r)
                 WHY("405 without Allow; ");
             if (r->status == 503 && resp_header(r, "Retry-After") == NULL)
                 WHY("503 without Retry-After; ");
-            if (r->status >= 500 && r->status != 503 && r->status != 504)
+            if (r->status == 502 && resp_header(r, "Retry-After") != NULL) /* it may have run: no blind retry */
+                WHY("502 with Retry-After; ");
+            if (r->status >= 500 && r->status != 502 && r->status != 503 && r->status != 504)
                 WHY("a %ld error; ", r->status);
         } else if (r->status == 204) {
             if (r->len != 0)

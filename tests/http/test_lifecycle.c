@@ -1,7 +1,8 @@
 /* test_lifecycle: the process. --version and --help; a missing or malformed setting stops
  * start-up with a message naming the variable; a port in use is an error, not a hang;
  * /healthz and /readyz once up; SIGTERM is a graceful shutdown (exit status 0) that lets
- * an in-flight request finish, and that SHUTDOWN_TIMEOUT bounds. */
+ * an in-flight request finish, and that SHUTDOWN_TIMEOUT bounds (the request cut there was
+ * sent to the database: 502 outcome_unknown, it may have run). */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -294,7 +295,9 @@ static void test_graceful(void)
         pg_run(db, "rollback", NULL, NULL);
         drive(&f, 2000);
         resp_t *r = inflight_end(&f);
-        CHECK(r->status != 200, "the stuck request did not get a 200: %s", resp_brief(r));
+        const char *code = h_jstr(r->json, "code");
+        CHECK(r->status == 502 && code && strcmp(code, "outcome_unknown") == 0 && resp_header(r, "Retry-After") == NULL,
+              "the stuck request, sent to the database, gets 502 outcome_unknown without Retry-After: %s", resp_brief(r));
         resp_free(r);
         gateway_kill(&g);
     }

@@ -134,7 +134,8 @@ static void test_table(void)
         CHECK(strstr(r->sql, beyond) == NULL);
     }
     CHECK(strstr(gw_routes_begin.sql, "api.begin_request($1") != NULL);
-    CHECK(strstr(gw_routes_begin.sql, "$3") == NULL);
+    CHECK(strstr(gw_routes_begin.sql, "$6") != NULL && GW_BEGIN_PARAMS == 6);
+    CHECK(strstr(gw_routes_begin.sql, "$7") == NULL);
     CHECK(gw_routes_count <= GW_METRICS_ROUTES); /* every route has its own metrics row */
     /* names label metrics and name prepared statements: unique (the begin statement's too), short,
      * and free of characters a label value would need escaped */
@@ -145,6 +146,21 @@ static void test_table(void)
         for (size_t j = i + 1; j < gw_routes_count; j++)
             CHECK(strcmp(gw_routes[i].name, gw_routes[j].name) != 0);
     }
+}
+
+/* Idempotency-Key: taken by the writes of a user's tasks, and by no other route */
+static void test_idempotency_key_routes(void)
+{
+    static const char *const takers[] = {"create_task", "update_task", "patch_task", "delete_task", "set_task_completion"};
+    size_t taking = 0;
+    for (size_t i = 0; i < gw_routes_count; i++) {
+        int expected = 0;
+        for (size_t j = 0; j < sizeof(takers) / sizeof(takers[0]); j++)
+            expected |= strcmp(gw_routes[i].name, takers[j]) == 0;
+        CHECK_EQ(gw_routes_takes_idempotency_key(gw_routes + i), expected);
+        taking += expected;
+    }
+    CHECK_EQ(taking, sizeof(takers) / sizeof(takers[0]));
 }
 
 static void test_allow(void)
@@ -180,6 +196,7 @@ int main(void)
     test_health();
     test_table();
     test_allow();
+    test_idempotency_key_routes();
     test_ids();
     return check_report("test_routes");
 }

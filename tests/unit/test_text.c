@@ -50,6 +50,34 @@ static void test_fnv1a(void)
     CHECK(gw_text_fnv1a("foobar", 6) == 0x85944171f73967e8u);
 }
 
+static void test_sha256(void)
+{
+    char hex[65];
+    /* FIPS 180-4's example "abc", whole and in parts (the fingerprint hashes several spans) */
+    gw_str_t whole[] = {{"abc", 3}}, split[] = {{"a", 1}, {"", 0}, {"bc", 2}};
+    CHECK(gw_text_sha256_hex(whole, 1, hex) == 0);
+    CHECK(strcmp(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad") == 0);
+    CHECK(gw_text_sha256_hex(split, 3, hex) == 0);
+    CHECK(strcmp(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad") == 0);
+    CHECK(gw_text_sha256_hex(NULL, 0, hex) == 0);
+    CHECK(strcmp(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855") == 0);
+}
+
+static void test_idempotency_key(void)
+{
+    char k[256];
+    memset(k, 'k', sizeof(k));
+    CHECK(gw_text_is_idempotency_key("8e03978e-40d5-43e8-bc93-6894a57f9324", 36));
+    CHECK(gw_text_is_idempotency_key("\"quoted as the draft writes it\"", 31));
+    CHECK(gw_text_is_idempotency_key(" ~", 2)); /* space and tilde: the ends of printable ASCII */
+    CHECK(gw_text_is_idempotency_key(k, 255));
+    CHECK(!gw_text_is_idempotency_key(k, 256));
+    CHECK(!gw_text_is_idempotency_key("", 0));
+    CHECK(!gw_text_is_idempotency_key("tab\there", 8));
+    CHECK(!gw_text_is_idempotency_key("del\x7f", 4));
+    CHECK(!gw_text_is_idempotency_key("caf\xc3\xa9", 5)); /* not ASCII */
+}
+
 static void test_unescape(void)
 {
     char out[64];
@@ -163,6 +191,8 @@ int main(void)
 {
     test_utf8();
     test_fnv1a();
+    test_sha256();
+    test_idempotency_key();
     test_unescape();
     test_target();
     test_query();
