@@ -22,7 +22,7 @@
 
 #include "log.h"
 
-#define RESULT_COLS 3
+#define RESULT_COLS 5
 
 static void conn_connect(conn_t *c);
 static void conn_fail(conn_t *c, const char *why);
@@ -144,7 +144,7 @@ static void record_row(call_t *call, const PGresult *res)
         return;
     if (PQntuples(res) != 1 || PQnfields(res) < RESULT_COLS) {
         call->reply.status = 500;
-        call->reply.message = "statement did not return one row of three columns";
+        call->reply.message = "statement did not return one row of five columns";
         return;
     }
     for (int i = 0; i < RESULT_COLS; i++)

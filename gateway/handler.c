@@ -27,6 +27,7 @@
 #include "conns.h"
 #include "framing.h"
 #include "log.h"
+#include "params.h"
 #include "ratelimit.h"
 #include "respond.h"
 #include "routes.h"
@@ -77,12 +78,16 @@ static h2o_iovec_t allow_header(request_t *r)
 
 /* ---- the database's answers, by kind ---- */
 
-/* GW_ROUTE_SQL: the JSON the statement returned, with its Location and Link when it set them. */
+/* GW_ROUTE_SQL: the JSON the statement returned, with its Location, Link and ETag when it set
+ * them, and its status (304) when it set one. */
 static void reply_json(request_t *r, const gw_db_reply_t *reply)
 {
     gw_exchange_t *x = &r->x;
-    if (x->route->status == 204) {
-        gw_respond_empty(x, 204);
+    int status = reply->cols[4].len == 3 ? atoi(reply->cols[4].base) : x->route->status;
+    if (reply->cols[3].len > 0)
+        gw_respond_header(x, "etag", reply->cols[3]);
+    if (status == 204 || status == 304) {
+        gw_respond_empty(x, status);
         return;
     }
     h2o_req_t *req = x->req;
@@ -93,7 +98,7 @@ static void reply_json(request_t *r, const gw_db_reply_t *reply)
         gw_str_t query = gw_text_target_query(req->input.path.base, req->input.path.len);
         gw_respond_header(x, "link", gw_uri_next_link(&req->pool, path.base, path.len, query.base, query.len, reply->cols[2]));
     }
-    gw_respond_json(x, x->route->status, reply->cols[0].base ? reply->cols[0] : h2o_iovec_init(H2O_STRLIT("null")));
+    gw_respond_json(x, status, reply->cols[0].base ? reply->cols[0] : h2o_iovec_init(H2O_STRLIT("null")));
 }
 
 /* GW_ROUTE_SESSION: the database checked the password; the gateway signs: {"token": ..., "user": ...} */
@@ -358,27 +363,20 @@ static int check_body(request_t *r)
     return NEXT;
 }
 
-/* 422 for a query parameter of the route that is not percent-encoded UTF-8; else each is the
- * next argument, decoded (NULL when absent). */
-static int check_query(request_t *r)
+/* 422 for a query parameter of the route that is not percent-encoded UTF-8, 400 for a request
+ * header field it reads (If-Match, If-None-Match) that is not UTF-8 text; else each is the
+ * next argument, decoded (NULL when absent; a repeatable parameter as a text[]: params.h). */
+static int check_params(request_t *r)
 {
     h2o_req_t *req = r->x.req;
-    gw_str_t query = gw_text_target_query(req->input.path.base, req->input.path.len), raw;
-    for (size_t i = 0; i < GW_ROUTE_MAX_QUERY && r->x.route->query[i] != NULL; i++) {
-        const char *value = NULL;
-        if (gw_text_query_param(query, r->x.route->query[i], &raw)) {
-            char *buf = h2o_mem_alloc_pool(&req->pool, raw.len + 1);
-            long n = gw_text_unescape(raw.base, raw.len, buf, 1);
-            if (n < 0 || gw_text_utf8_length(buf, (size_t)n, 0) < 0) {
-                gw_respond_error_literal(&r->x, 422, "validation_failed", "query parameters must be valid percent-encoded UTF-8");
-                return ANSWERED;
-            }
-            buf[n] = '\0';
-            value = buf;
-        }
-        r->call.params[r->call.nparams++] = value;
-    }
-    return NEXT;
+    gw_str_t query = gw_text_target_query(req->input.path.base, req->input.path.len);
+    if (gw_params_query(&req->pool, query, r->x.route, &r->call) != NULL)
+        gw_respond_error_literal(&r->x, 422, "validation_failed", "query parameters must be valid percent-encoded UTF-8");
+    else if (gw_params_headers(&req->pool, &req->headers, r->x.route, &r->call) != NULL)
+        gw_respond_error_literal(&r->x, 400, "bad_request", "a conditional request header field is not UTF-8 text");
+    else
+        return NEXT;
+    return ANSWERED;
 }
 
 /* The route's kind serves it: for most, the database. */
@@ -400,7 +398,7 @@ static int (*const steps[])(request_t *r) = {
     check_task_id,            /* 404 */
     check_media_type,         /* 415 */
     check_body,               /* 400 */
-    check_query,              /* 422 */
+    check_params,             /* 422 query, 400 header field */
     serve,                    /* the database's answer (422, 404, ... or success) */
 };
 
