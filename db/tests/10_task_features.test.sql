@@ -10,42 +10,13 @@ SELECT plan(42);
 -- a clean slate for alice and bob, as postgres
 \ir clean_slate.psql
 
--- problem(sql): the 422 sql raises, as 'field' (or 'field, field' for several), or its
--- SQLSTATE when it raises another error, or null when it raises none.
-CREATE FUNCTION pg_temp.problem(sql text) RETURNS text
-    LANGUAGE plpgsql
-    AS $$
-DECLARE
-    state text;
-    body text;
-BEGIN
-    EXECUTE sql;
-    RETURN NULL;
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, body = PG_EXCEPTION_DETAIL;
-    IF state <> 'PT422' THEN
-        RETURN state;
-    END IF;
-    RETURN (SELECT string_agg(p->'loc'->>1, ', ') FROM jsonb_array_elements(body::jsonb->'detail') p);
-END
-$$;
+\ir outcome.psql
 
--- refused_by(sql): the constraint that refused sql (23514 and 23503 carry its name), or the
--- SQLSTATE of another error, or null when sql ran.
-CREATE FUNCTION pg_temp.refused_by(sql text) RETURNS text
-    LANGUAGE plpgsql
-    AS $$
-DECLARE
-    state text;
-    name text;
-BEGIN
-    EXECUTE sql;
-    RETURN NULL;
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, name = CONSTRAINT_NAME;
-    RETURN CASE WHEN state = '23514' THEN name ELSE state END;
-END
-$$;
+-- problem(sql): the fields the 422 sql raises names ('title, due_date'), or the SQLSTATE of
+-- another error, or null when sql raises none.
+CREATE FUNCTION pg_temp.problem(sql text) RETURNS text
+    LANGUAGE sql
+    AS $$ SELECT coalesce(o.problems, o.error) FROM pg_temp.outcome(sql) o $$;
 
 -- fields(task): a task's JSON without what the database chooses (id, user_id, timestamps).
 CREATE FUNCTION pg_temp.fields(task json) RETURNS jsonb
@@ -100,7 +71,8 @@ SELECT is((SELECT count(*) FROM todo.tasks WHERE user_id = 'alice' AND title = '
 
 -- the rules as named CHECK constraints: a plain INSERT as alice meets them too
 SELECT results_eq(
-    $$SELECT pg_temp.refused_by(format('INSERT INTO todo.tasks (title, %s) VALUES (''psql'', %s)', cols, vals)) FROM (VALUES
+    $$SELECT (pg_temp.outcome(format('INSERT INTO todo.tasks (title, %s) VALUES (''psql'', %s)', cols, vals))).constraint_name
+        FROM (VALUES
         ('priority', '''urgent'''), ('tags', 'ARRAY[''a'',''b'',''c'',''d'',''e'',''f'',''g'',''h'',''i'',''j'',''k'']'),
         ('tags', 'ARRAY[''Work'', ''work'']'), ('tags', 'ARRAY['' padded'']'), ('tags', 'ARRAY['''']'),
         ('tags', 'ARRAY[NULL]::text[]'), ('recurrence, due_date', '''yearly'', now()'), ('recurrence', '''daily'''),
@@ -112,8 +84,8 @@ SELECT results_eq(
 SELECT lives_ok($$INSERT INTO todo.tasks (title, priority, tags, due_date, recurrence)
                   VALUES ('psql', 'low', ARRAY['Work', 'home'], '2026-01-10Z', 'monthly')$$,
                 'alice can INSERT a task that keeps every rule');
-SELECT is(pg_temp.refused_by($$UPDATE todo.tasks SET due_date = NULL WHERE user_id = 'alice' AND title = 'psql'$$),
-          'tasks_recurrence_needs_due_date', 'alice cannot clear a recurring task''s due date with a plain UPDATE');
+SELECT is((pg_temp.outcome($$UPDATE todo.tasks SET due_date = NULL WHERE user_id = 'alice' AND title = 'psql'$$))
+              .constraint_name, 'tasks_recurrence_needs_due_date', 'alice cannot clear a recurring task''s due date with a plain UPDATE');
 
 -- PUT keeps what it does not name; PATCH changes what it names ---------------------------
 

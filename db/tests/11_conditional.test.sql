@@ -12,53 +12,40 @@ SELECT plan(24);
 -- a clean slate for alice and bob, as postgres
 \ir clean_slate.psql
 
--- answer(sql): what the function sql calls returns, as a request would see it: its body, the
--- ETag and the status it set (each null when not set), or its SQLSTATE when it raised one.
-CREATE FUNCTION pg_temp.answer(sql text, OUT body jsonb, OUT etag text, OUT status text, OUT error text)
-    LANGUAGE plpgsql
-    AS $$
-BEGIN
-    PERFORM set_config('response.etag', '', true), set_config('response.status', '', true);
-    EXECUTE sql INTO body;
-    etag := nullif(current_setting('response.etag', true), '');
-    status := nullif(current_setting('response.status', true), '');
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS error = RETURNED_SQLSTATE;
-END
-$$;
+\ir outcome.psql
 
 -- as alice
 SET LOCAL ROLE todo_gateway;
 SELECT api.begin_request('alice');
 SELECT (api.create_task('{"title": "v1"}')->>'id')::bigint AS task \gset
-SELECT etag AS tag1 FROM pg_temp.answer(format('SELECT api.get_task(%s)', :task)) \gset
+SELECT etag AS tag1 FROM pg_temp.outcome(format('SELECT api.get_task(%s)', :task)) \gset
 
 -- the tags --------------------------------------------------------------------------------
 
 SELECT is(:'tag1'::text, (SELECT todo.task_etag(t) FROM todo.tasks t WHERE id = :task),
           'alice''s GET of a task sets response.etag to its entity tag');
 SELECT matches(:'tag1'::text, format('^"%s\.[0-9]+"$', :task), 'a strong tag made of the id and updated_at in microseconds');
-SELECT etag AS created_tag FROM pg_temp.answer('SELECT api.create_task(''{"title": "other"}'')') \gset
+SELECT etag AS created_tag FROM pg_temp.outcome('SELECT api.create_task(''{"title": "other"}'')') \gset
 SELECT is(:'created_tag'::text, (SELECT todo.task_etag(t) FROM todo.tasks t WHERE user_id = 'alice' AND title = 'other'),
           'creating a task sets the new task''s tag too (the 201''s ETag)');
-SELECT matches((SELECT etag FROM pg_temp.answer('SELECT api.list_tasks()')), '^W/"[0-9a-f]{32}"$',
+SELECT matches((SELECT etag FROM pg_temp.outcome('SELECT api.list_tasks()')), '^W/"[0-9a-f]{32}"$',
                'alice''s list sets a weak tag, an MD5 of the answer');
-SELECT isnt((SELECT etag FROM pg_temp.answer('SELECT api.list_tasks("limit" => ''1'')')),
-            (SELECT etag FROM pg_temp.answer('SELECT api.list_tasks()')), 'another page of the list has another tag');
+SELECT isnt((SELECT etag FROM pg_temp.outcome('SELECT api.list_tasks("limit" => ''1'')')),
+            (SELECT etag FROM pg_temp.outcome('SELECT api.list_tasks()')), 'another page of the list has another tag');
 
 -- If-None-Match on a read: 304 and no body when it names the current version -----------------
 
 SELECT results_eq(
-    format($$SELECT a.body IS NULL, a.status, a.etag FROM (VALUES (%1$L), ('W/' || %1$L), ('"x", ' || %1$L), ('*'))
-                        v(field), pg_temp.answer(format('SELECT api.get_task(%2$s, %%L)', field)) a$$, :'tag1', :task),
+    format($$SELECT a.result IS NULL, a.status, a.etag FROM (VALUES (%1$L), ('W/' || %1$L), ('"x", ' || %1$L), ('*'))
+                        v(field), pg_temp.outcome(format('SELECT api.get_task(%2$s, %%L)', field)) a$$, :'tag1', :task),
     format('VALUES (true, %1$L, %2$L), (true, %1$L, %2$L), (true, %1$L, %2$L), (true, %1$L, %2$L)', '304', :'tag1'),
     'alice''s GET with If-None-Match naming the task''s tag (weakly, in a list, or *) answers 304, no body, the tag');
 SELECT results_eq(
-    format($$SELECT a.body->>'title', a.status FROM pg_temp.answer(format('SELECT api.get_task(%s, ''"1.1"'')', %s)) a$$,
+    format($$SELECT a.result->>'title', a.status FROM pg_temp.outcome(format('SELECT api.get_task(%s, ''"1.1"'')', %s)) a$$,
            :task, :task),
     $$VALUES ('v1', NULL::text)$$, 'with another tag, the task and no status: 200');
-SELECT etag AS list_tag FROM pg_temp.answer('SELECT api.list_tasks()') \gset
-SELECT results_eq(format($$SELECT body, status FROM pg_temp.answer(format('SELECT api.list_tasks(if_none_match => %%L)', %L))$$,
+SELECT etag AS list_tag FROM pg_temp.outcome('SELECT api.list_tasks()') \gset
+SELECT results_eq(format($$SELECT result, status FROM pg_temp.outcome(format('SELECT api.list_tasks(if_none_match => %%L)', %L))$$,
                          :'list_tag'),
                   $$VALUES (NULL::jsonb, '304')$$, 'alice''s list with If-None-Match naming its tag answers 304');
 
@@ -66,7 +53,7 @@ SELECT results_eq(format($$SELECT body, status FROM pg_temp.answer(format('SELEC
 
 CREATE TEMP TABLE before AS SELECT * FROM todo.tasks WHERE id = :task;
 SELECT results_eq(
-    format($$SELECT (pg_temp.answer(format(call, %s, field))).error FROM (VALUES
+    format($$SELECT (pg_temp.outcome(format(call, %s, field))).error FROM (VALUES
         ('SELECT api.update_task(%%s, ''{"title": "stale"}'', %%L)'), ('SELECT api.patch_task(%%s, ''{"title": "stale"}'', %%L)'),
         ('SELECT api.set_task_completion(%%s, NULL, %%L)'), ('SELECT api.delete_task(%%s, %%L)')) c(call),
         (VALUES ('"1.1"'), ('W/' || %L), ('"x", "y"'), ('not a tag')) f(field)$$, :task, :'tag1'),
@@ -74,7 +61,7 @@ SELECT results_eq(
     'alice''s PUT, PATCH, completion and DELETE with If-Match naming no current tag (an old one, a weak one: the '
     'comparison is strong, a list of others, no tag at all) are PT412');
 SELECT results_eq(
-    format($$SELECT (pg_temp.answer(format(call, %s))).error FROM (VALUES
+    format($$SELECT (pg_temp.outcome(format(call, %s))).error FROM (VALUES
         ('SELECT api.update_task(%%s, ''{"title": "stale"}'', if_none_match => ''*'')'),
         ('SELECT api.patch_task(%%s, ''{"title": "stale"}'', if_none_match => ''*'')'),
         ('SELECT api.set_task_completion(%%s, NULL, if_none_match => ''*'')'),
@@ -84,37 +71,37 @@ SELECT results_eq(
 SELECT results_eq('SELECT * FROM todo.tasks WHERE id = ' || :task, 'SELECT * FROM before',
                   'none of them wrote anything: alice''s task is as it was');
 
-SELECT a.body->>'title' AS patched, a.etag AS patched_tag
-  FROM pg_temp.answer(format('SELECT api.patch_task(%s, ''{"title": "v2"}'', %L)', :task, '"x", ' || :'tag1')) a \gset
+SELECT a.result->>'title' AS patched, a.etag AS patched_tag
+  FROM pg_temp.outcome(format('SELECT api.patch_task(%s, ''{"title": "v2"}'', %L)', :task, '"x", ' || :'tag1')) a \gset
 SELECT is(:'patched'::text, 'v2', 'alice''s PATCH with If-Match naming the current tag (in a list) writes');
 SELECT is(:'patched_tag'::text, (SELECT todo.task_etag(t) FROM todo.tasks t WHERE id = :task),
           'and sets the task''s new tag (RFC 5789)');
 SELECT isnt(:'patched_tag'::text, :'tag1', 'which is not the old one');
-SELECT etag AS tag2 FROM pg_temp.answer(format('SELECT api.get_task(%s)', :task)) \gset
+SELECT etag AS tag2 FROM pg_temp.outcome(format('SELECT api.get_task(%s)', :task)) \gset
 SELECT results_eq(
-    format($$SELECT a.body->>'title', a.etag FROM pg_temp.answer(format('SELECT api.update_task(%s, ''{"title": "v3"}'', %%L)', %L)) a$$,
+    format($$SELECT a.result->>'title', a.etag FROM pg_temp.outcome(format('SELECT api.update_task(%s, ''{"title": "v3"}'', %%L)', %L)) a$$,
            :task, :'tag2'),
     $$VALUES ('v3', NULL::text)$$,
     'alice''s PUT with the current tag writes, and sets no tag: the stored task is not the body sent (RFC 9110 9.3.4)');
 SELECT results_eq(
-    format($$SELECT a.body->>'completed', a.etag IS NOT NULL
-               FROM pg_temp.answer(format('SELECT api.set_task_completion(%s, NULL, ''*'')')) a$$, :task),
+    format($$SELECT a.result->>'completed', a.etag IS NOT NULL
+               FROM pg_temp.outcome(format('SELECT api.set_task_completion(%s, NULL, ''*'')')) a$$, :task),
     $$VALUES ('true', true)$$, 'alice''s completion with If-Match: * writes (the task exists) and sets the new tag');
 
 -- every write makes a new tag, even two in one transaction (updated_at moves on) ------------
 
-SELECT etag AS tag4 FROM pg_temp.answer(format('SELECT api.get_task(%s)', :task)) \gset
+SELECT etag AS tag4 FROM pg_temp.outcome(format('SELECT api.get_task(%s)', :task)) \gset
 SELECT api.patch_task(:task, '{"title": "v5"}') \g /dev/null
-SELECT isnt((SELECT etag FROM pg_temp.answer(format('SELECT api.get_task(%s)', :task))), :'tag4',
+SELECT isnt((SELECT etag FROM pg_temp.outcome(format('SELECT api.get_task(%s)', :task))), :'tag4',
             'a second write in the same transaction still changes the tag');
 SELECT cmp_ok((SELECT updated_at FROM todo.tasks WHERE id = :task), '>', now(),
               'updated_at moved a microsecond past the transaction''s earlier write, beyond now()');
 
 -- two writers holding the same tag: the first wins, the second meets PT412 ----------------
 
-SELECT etag AS shared FROM pg_temp.answer(format('SELECT api.get_task(%s)', :task)) \gset
+SELECT etag AS shared FROM pg_temp.outcome(format('SELECT api.get_task(%s)', :task)) \gset
 SELECT results_eq(
-    format($$SELECT (pg_temp.answer(format('SELECT api.patch_task(%s, ''{"title": "%%s"}'', %%L)', w, %L))).error
+    format($$SELECT (pg_temp.outcome(format('SELECT api.patch_task(%s, ''{"title": "%%s"}'', %%L)', w, %L))).error
                FROM (VALUES ('phone'), ('laptop')) v(w)$$, :task, :'shared'),
     $$VALUES (NULL::text), ('PT412')$$,
     'alice''s phone and laptop both send the tag they read: the phone''s write wins, the laptop''s is PT412');
@@ -127,7 +114,7 @@ RESET ROLE;
 SELECT todo.task_etag(t) AS alice_tag FROM todo.tasks t WHERE id = :task \gset
 SET LOCAL ROLE todo_gateway;
 SELECT results_eq(
-    format($$SELECT (pg_temp.answer(format(call, %s, %L))).error FROM (VALUES
+    format($$SELECT (pg_temp.outcome(format(call, %s, %L))).error FROM (VALUES
         ('SELECT api.get_task(%%s, %%L)'), ('SELECT api.update_task(%%s, ''{"title": "bob"}'', %%L)'),
         ('SELECT api.patch_task(%%s, ''{"title": "bob"}'', %%L)'), ('SELECT api.set_task_completion(%%s, NULL, %%L)'),
         ('SELECT api.delete_task(%%s, %%L)'), ('SELECT api.delete_task(%%s, ''*'')')) c(call)$$, :task, :'alice_tag'),
@@ -136,10 +123,10 @@ SELECT results_eq(
 
 -- as alice: her task is still hers, as the phone left it
 SELECT api.begin_request('alice');
-SELECT is((SELECT body->>'title' FROM pg_temp.answer(format('SELECT api.get_task(%s)', :task))), 'phone',
+SELECT is((SELECT result->>'title' FROM pg_temp.outcome(format('SELECT api.get_task(%s)', :task))), 'phone',
           'alice''s task is as her phone left it');
 SELECT results_eq(
-    format($$SELECT (pg_temp.answer(format('SELECT api.delete_task(%s, %%L)', %L))).error$$, :task, :'alice_tag'),
+    format($$SELECT (pg_temp.outcome(format('SELECT api.delete_task(%s, %%L)', %L))).error$$, :task, :'alice_tag'),
     $$VALUES (NULL::text)$$, 'alice deletes it with its current tag');
 
 SELECT * FROM finish();
