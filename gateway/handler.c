@@ -83,7 +83,8 @@ static h2o_iovec_t allow_header(request_t *r)
 static void reply_json(request_t *r, const gw_db_reply_t *reply)
 {
     gw_exchange_t *x = &r->x;
-    int status = reply->cols[4].len == 3 ? atoi(reply->cols[4].base) : x->route->status;
+    int status = reply->cols[4].len == 3 ? atoi(reply->cols[4].base) : 0; /* response.status, when set */
+    status = status >= 200 && status <= 599 ? status : x->route->status;
     if (reply->cols[3].len > 0)
         gw_respond_header(x, "etag", reply->cols[3]);
     if (status == 204 || status == 304) {
