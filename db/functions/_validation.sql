@@ -20,19 +20,27 @@ $$;
 -- space), a full-time with seconds, an optional fraction, and "Z" or an offset of +hh:mm /
 -- -hh:mm) as a timestamptz, or a bare full-date (2026-01-10, what <input type="date"> sends)
 -- as 00:00 UTC of that day; null for anything else: another shape, a field out of its range
--- (month 13, hour 24, offset +24:00) or a day the calendar lacks (Feb 30, year 0000). Never
--- raises, so the caller names the field in its 422. The fraction keeps microseconds (rounded);
--- a leap second (:60) is the next minute's first second, as PostgreSQL reads it.
+-- (month 13, hour 24), a day the calendar lacks (Feb 30, year 0000), an offset beyond
+-- +-15:59 (PostgreSQL's limit; every real offset lies within +-14:00), or an instant outside
+-- the years 0001 to 9999 in UTC (which RFC 3339's four-digit year could not show). Never
+-- raises, so the caller names the field in its 422 (strict: null in, null out, without the
+-- subtransaction of the exception block). The fraction keeps microseconds (rounded); a leap
+-- second (:60) is the next minute's first second, as PostgreSQL reads it.
 create or replace function todo.parse_rfc3339(value text)
     returns timestamptz
-    language plpgsql stable
+    language plpgsql stable strict
     as $$
+declare
+    ts timestamptz;
 begin
     if value ~ '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$' then
-        return (value || 'T00:00:00Z')::timestamptz;
+        ts := (value || 'T00:00:00Z')::timestamptz;
     elsif value ~ ('^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[Tt ]([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)'
                    '(\.[0-9]+)?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$') then
-        return value::timestamptz;
+        ts := value::timestamptz;
+    end if;
+    if ts >= '0001-01-01T00:00:00Z' and ts < '10000-01-01T00:00:00Z' then
+        return ts;
     end if;
     return null;
 exception

@@ -69,7 +69,8 @@ alter table todo.tasks
     add column month_day smallint,
     -- the occurrence this task was created to follow (todo.tasks_recur); null for the others
     add column previous_id bigint,
-    add constraint tasks_due_date_finite check (isfinite(due_date)),
+    -- the years RFC 3339 can show (four digits, in UTC); infinity is outside them
+    add constraint tasks_due_date_range check (due_date >= '0001-01-01T00:00:00Z' and due_date < '10000-01-01T00:00:00Z'),
     add constraint tasks_priority_valid check (priority in ('low', 'medium', 'high')),
     add constraint tasks_tags_count check (cardinality(tags) <= 10),
     add constraint tasks_tags_valid check (todo.tags_valid(tags)),

@@ -189,7 +189,7 @@ SELECT index_is_unique('todo', 'users', 'users_email_key', 'emails are unique re
 
 SELECT results_eq($$SELECT conname::text COLLATE "default" FROM pg_constraint
                     WHERE conrelid = 'todo.tasks'::regclass AND contype = 'c' ORDER BY 1$$,
-                  ARRAY['tasks_description_length', 'tasks_due_date_finite', 'tasks_month_day_valid', 'tasks_priority_valid',
+                  ARRAY['tasks_description_length', 'tasks_due_date_range', 'tasks_month_day_valid', 'tasks_priority_valid',
                         'tasks_recurrence_needs_due_date', 'tasks_recurrence_valid', 'tasks_tags_count', 'tasks_tags_valid',
                         'tasks_title_length', 'tasks_user_id_valid'],
                   'todo.tasks carries its named CHECK constraints: the title, description and user_id rules and those '
