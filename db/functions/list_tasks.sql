@@ -38,7 +38,7 @@ declare
     skip bigint := 0;
     needle text := lower(nullif(q, ''));
     want_priority text := lower(priority);
-    want_tags text[] := (select array_agg(lower(todo.trim_ws(t))) from unnest(tag) t);
+    want_tags text[];
     after_ts timestamptz := todo.parse_rfc3339(due_after);
     before_ts timestamptz := todo.parse_rfc3339(due_before);
     result json;
@@ -78,9 +78,12 @@ begin
     if want_priority not in ('low', 'medium', 'high') then
         problems := problems || todo.problem('query', 'priority', 'must be one of low, medium, high', 'enum');
     end if;
-    if exists (select from unnest(want_tags) t where char_length(t) not between 1 and 50 or t is null) then
-        problems := problems || todo.problem('query', 'tag', 'each tag must be 1 to 50 characters once trimmed',
-                                             'string_length');
+    if cardinality(tag) > 0 then
+        want_tags := (select array_agg(lower(todo.trim_ws(t))) from unnest(tag) t);
+        if exists (select from unnest(want_tags) t where char_length(t) not between 1 and 50 or t is null) then
+            problems := problems || todo.problem('query', 'tag', 'each tag must be 1 to 50 characters once trimmed',
+                                                 'string_length');
+        end if;
     end if;
     if due_before is not null and before_ts is null then
         problems := problems || todo.problem('query', 'due_before', 'must be an RFC 3339 date-time with an offset or a date',
