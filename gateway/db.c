@@ -22,7 +22,7 @@
 #include "log.h"
 #include "text.h"
 
-#define RESULT_COLS 3
+#define RESULT_COLS 5
 
 /* ---- sending ---- */
 
@@ -172,7 +172,7 @@ static void record_row(conn_t *c, call_t *call, const PGresult *res)
         return;
     if (PQntuples(res) != 1 || PQnfields(res) < RESULT_COLS) {
         call->reply.status = 500;
-        call->reply.message = "statement did not return one row of three columns";
+        call->reply.message = "statement did not return one row of five columns";
         return;
     }
     for (int i = 0; i < RESULT_COLS; i++)

@@ -27,7 +27,7 @@ typedef struct gw_db_call {
 typedef struct gw_db_reply {
     int status;          /* 0: success; otherwise the HTTP status of the failure */
     int replayed;        /* success: the answer stored for the request's Idempotency-Key, whose status this is */
-    h2o_iovec_t cols[3]; /* success: the row's three text columns in req->pool (base NULL for NULL) */
+    h2o_iovec_t cols[5]; /* success: the row's five text columns in req->pool (base NULL for NULL) */
     h2o_iovec_t body;    /* failure: the JSON error body the database gave (PTnnn DETAIL), or base NULL */
     char sqlstate[6];    /* failure: the SQLSTATE, "" when the failure was not the database's */
     const char *message; /* failure: for the log only (in req->pool or static); never sent */

@@ -54,15 +54,17 @@ int gw_db_replay_decode(const char *detail, h2o_mem_pool_t *pool, gw_db_reply_t 
 {
     json_t *d = detail != NULL ? json_loads(detail, JSON_REJECT_DUPLICATES, NULL) : NULL;
     json_t *status = json_object_get(d, "status");
-    h2o_iovec_t body, location;
+    h2o_iovec_t body, location, etag;
     int ok = json_is_integer(status) && json_integer_value(status) >= 200 && json_integer_value(status) <= 299 &&
-             copy_string(d, "body", pool, &body) == 0 && copy_string(d, "location", pool, &location) == 0;
+             copy_string(d, "body", pool, &body) == 0 && copy_string(d, "location", pool, &location) == 0 &&
+             copy_string(d, "etag", pool, &etag) == 0;
     if (ok) {
+        memset(reply->cols, 0, sizeof(reply->cols));
         reply->status = 0;
         reply->replayed = (int)json_integer_value(status);
         reply->cols[0] = body;
         reply->cols[1] = location;
-        reply->cols[2] = h2o_iovec_init(NULL, 0);
+        reply->cols[3] = etag;
     }
     json_decref(d);
     return ok ? 0 : -1;

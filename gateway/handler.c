@@ -6,7 +6,7 @@
  * README documents ("Decisions"), each of which answers and stops the chain, or lets the
  * request go on; the order of the steps is the order of the answers. Nothing here knows a
  * business rule: what a route needs is a row in routes.c, and how a kind of route is served
- * is a row of `kinds` below. A step that passes something more to the database (a request
+ * is a row of `gw_kinds` in kinds.c. A step that passes something more to the database (a request
  * header, say) adds it to r->call, as the next parameter of the route's statement.
  *
  * Ownership: the request's context (request_t) is allocated once, in req->pool, and lives
@@ -23,39 +23,17 @@
 
 #include "auth.h"
 #include "conns.h"
-#include "docs.h"
 #include "framing.h"
 #include "keywait.h"
 #include "idempotency.h"
 #include "log.h"
+#include "params.h"
 #include "ratelimit.h"
 #include "respond.h"
 #include "routes.h"
 #include "text.h"
-#include "uri.h"
 
-typedef struct handler {
-    h2o_handler_t super;
-    const gw_config_t *cfg;
-    gw_metrics_t *const *metrics; /* every worker's, for /metrics */
-    size_t nworkers;
-} handler_t;
-
-/* One request's context, in req->pool. */
-typedef struct request {
-    gw_exchange_t x; /* what respond.c needs: the request, its id, CORS, the route once known */
-    const handler_t *h;
-    gw_worker_t *w;
-    gw_match_t m;            /* the route, and the {user} and {id} segments as they came */
-    gw_db_call_t call;       /* what the database will run: the steps add the user and the arguments */
-    gw_conn_t *conn;         /* the client connection's accounting (conns.c), NULL when it has none */
-    size_t step;             /* the step running: a parked request resumes there */
-    gw_keywait_entry_t wait; /* check_token parks the request here while the JWK Set is fetched */
-} request_t;
-
-enum { NEXT = 0, ANSWERED = 1 }; /* what a step returns */
-extern const unsigned char gw_openapi_json[];
-extern const size_t gw_openapi_json_len;
+#include "handler_internal.h"
 
 static h2o_iovec_t find_header(h2o_req_t *req, const h2o_token_t *token)
 {
@@ -68,131 +46,6 @@ static h2o_iovec_t allow_header(request_t *r)
 {
     char allow[64];
     return h2o_strdup(&r->x.req->pool, allow, gw_routes_allow(r->m.allowed, allow, sizeof(allow)));
-}
-
-/* ---- the database's answers, by kind ---- */
-
-/* GW_ROUTE_SQL: the JSON the statement returned, with its Location and Link when it set them;
- * or the answer stored for the request's Idempotency-Key, replayed with its own status. */
-static void reply_json(request_t *r, const gw_db_reply_t *reply)
-{
-    gw_exchange_t *x = &r->x;
-    int status = reply->replayed ? reply->replayed : x->route->status;
-    if (reply->replayed)
-        gw_respond_header(x, "idempotent-replayed", h2o_iovec_init(H2O_STRLIT("true")));
-    if (status == 204) {
-        gw_respond_empty(x, 204);
-        return;
-    }
-    h2o_iovec_t location, link; /* for the id of what was created under the path; the next page */
-    gw_uri_answer_headers(x->req, reply->cols[1], reply->cols[2], &location, &link);
-    if (location.base != NULL)
-        gw_respond_header(x, "location", location);
-    if (link.base != NULL)
-        gw_respond_header(x, "link", link);
-    gw_respond_json(x, status, reply->cols[0].base ? reply->cols[0] : h2o_iovec_init(H2O_STRLIT("null")));
-}
-
-/* GW_ROUTE_SESSION: the database checked the password; the gateway signs: {"token": ..., "user": ...} */
-static void reply_session(request_t *r, const gw_db_reply_t *reply)
-{
-    gw_exchange_t *x = &r->x;
-    const h2o_iovec_t *c = reply->cols;
-    char *end = NULL;
-    long long iat = c[2].base ? strtoll(c[2].base, &end, 10) : 0;
-    char *token = c[0].base && c[1].base && end && *end == '\0' ? gw_auth_sign(r->h->cfg, c[1].base, iat) : NULL;
-    if (token == NULL) {
-        gw_log_error("%s: cannot sign a token id=%.*s", x->route->name, (int)x->request_id.len, x->request_id.base);
-        gw_respond_error(x, 500, h2o_iovec_init(NULL, 0));
-        return;
-    }
-    h2o_iovec_t body = h2o_concat(&x->req->pool, h2o_iovec_init(H2O_STRLIT("{\"token\":\"")), h2o_iovec_init(token, strlen(token)),
-                                  h2o_iovec_init(H2O_STRLIT("\",\"user\":")), c[0], h2o_iovec_init(H2O_STRLIT("}")));
-    free(token);
-    gw_respond_json(x, x->route->status, body);
-}
-
-/* A failure the database layer reported: logged by its weight, answered with its status. */
-static void reply_failure(request_t *r, const gw_db_reply_t *reply)
-{
-    gw_exchange_t *x = &r->x;
-    const char *name = x->route->name, *message = reply->message ? reply->message : "";
-    if (reply->status >= 500)
-        atomic_fetch_add_explicit(&r->w->metrics.db_errors, 1, memory_order_relaxed);
-    if (reply->status == 502 || reply->status == 503 || reply->status == 504)
-        gw_log_warn("%s: %d, %s id=%.*s", name, reply->status, message, (int)x->request_id.len, x->request_id.base);
-    else if (reply->status >= 500)
-        gw_log_error("%s failed: %s (sqlstate %s) id=%.*s", name, message, reply->sqlstate[0] ? reply->sqlstate : "-",
-                     (int)x->request_id.len, x->request_id.base);
-    else
-        gw_log_debug("%s: %d (sqlstate %s)", name, reply->status, reply->sqlstate);
-    gw_respond_error(x, reply->status, reply->body);
-}
-
-/* ---- serving each kind of route ---- */
-
-static int serve_health(request_t *r)
-{
-    gw_respond_json(&r->x, 200, h2o_iovec_init(H2O_STRLIT("{\"status\":\"ok\"}")));
-    return ANSWERED;
-}
-
-static int serve_openapi(request_t *r)
-{
-    gw_respond_json(&r->x, 200, h2o_iovec_init((const char *)gw_openapi_json, gw_openapi_json_len));
-    return ANSWERED;
-}
-
-static int serve_metrics(request_t *r)
-{
-    h2o_iovec_t text = gw_metrics_render(&r->x.req->pool, r->h->metrics, r->h->nworkers);
-    gw_respond_body(&r->x, 200, "text/plain; version=0.0.4; charset=utf-8", text);
-    return ANSWERED;
-}
-
-static int serve_docs(request_t *r)
-{
-    gw_docs_serve(&r->x, r->h->cfg);
-    return ANSWERED;
-}
-
-static void on_db_reply(h2o_req_t *req, const gw_db_reply_t *reply, void *data);
-
-/* Hands the call to the database; on_db_reply answers when its reply comes. */
-static int query_database(request_t *r)
-{
-    r->call.route = r->x.route;
-    gw_db_submit(r->w->db, r->x.req, &r->call, on_db_reply, r);
-    return ANSWERED;
-}
-
-/* How each kind of route (routes.h) is served. A new kind is a function and a row here. */
-// clang-format off
-static const struct kind {
-    int (*serve)(request_t *r);                               /* the last step */
-    void (*reply)(request_t *r, const gw_db_reply_t *reply);  /* the database's successful reply, for those that query it */
-    int early;                                                /* served right after the rate limit: no body, token or database */
-    int rate_limited;                                         /* counts against RATE_LIMIT */
-} kinds[] = {
-    [GW_ROUTE_SQL]     = {query_database, reply_json,    0, 1},
-    [GW_ROUTE_SESSION] = {query_database, reply_session, 0, 1},
-    [GW_ROUTE_HEALTH]  = {serve_health,   NULL,          1, 0}, /* /healthz does nothing: never limited */
-    [GW_ROUTE_OPENAPI] = {serve_openapi,  NULL,          1, 1},
-    [GW_ROUTE_METRICS] = {serve_metrics,  NULL,          1, 1},
-    [GW_ROUTE_DOCS]    = {serve_docs,     NULL,          1, 1},
-};
-// clang-format on
-_Static_assert(sizeof(kinds) / sizeof(kinds[0]) == GW_ROUTE_KINDS, "every kind of route (routes.h) has a row in kinds");
-
-static void on_db_reply(h2o_req_t *req, const gw_db_reply_t *reply, void *data)
-{
-    request_t *r = data;
-    (void)req;
-    r->x.db_ns = reply->db_ns; /* Server-Timing and the access log */
-    if (reply->status != 0)
-        reply_failure(r, reply);
-    else
-        kinds[r->x.route->kind].reply(r, reply);
 }
 
 /* ---- the steps, in order ---- */
@@ -242,7 +95,7 @@ static int find_route(request_t *r)
 static int take_rate_limit(request_t *r)
 {
     h2o_req_t *req = r->x.req;
-    if (r->h->cfg->rate_limit <= 0 || !kinds[r->x.route->kind].rate_limited)
+    if (r->h->cfg->rate_limit <= 0 || !gw_kinds[r->x.route->kind].rate_limited)
         return NEXT;
     unsigned char key[16];
     int wait = gw_ratelimit_take(key, gw_conns_peer_key(req, key), gw_monotonic_ns() / 1000000);
@@ -258,7 +111,7 @@ static int take_rate_limit(request_t *r)
 /* The routes the gateway answers alone (health, the OpenAPI document, metrics, docs) go no further. */
 static int answer_early(request_t *r)
 {
-    const struct kind *k = &kinds[r->x.route->kind];
+    const gw_kind_t *k = &gw_kinds[r->x.route->kind];
     return k->early ? k->serve(r) : NEXT;
 }
 
@@ -360,27 +213,20 @@ static int check_body(request_t *r)
     return NEXT;
 }
 
-/* 422 for a query parameter of the route that is not percent-encoded UTF-8; else each is the
- * next argument, decoded (NULL when absent). */
-static int check_query(request_t *r)
+/* 422 for a query parameter of the route that is not percent-encoded UTF-8, 400 for a request
+ * header field it reads (If-Match, If-None-Match) that is not UTF-8 text; else each is the
+ * next argument, decoded (NULL when absent; a repeatable parameter as a text[]: params.h). */
+static int check_params(request_t *r)
 {
     h2o_req_t *req = r->x.req;
-    gw_str_t query = gw_text_target_query(req->input.path.base, req->input.path.len), raw;
-    for (size_t i = 0; i < GW_ROUTE_MAX_QUERY && r->x.route->query[i] != NULL; i++) {
-        const char *value = NULL;
-        if (gw_text_query_param(query, r->x.route->query[i], &raw)) {
-            char *buf = h2o_mem_alloc_pool(&req->pool, raw.len + 1);
-            long n = gw_text_unescape(raw.base, raw.len, buf, 1);
-            if (n < 0 || gw_text_utf8_length(buf, (size_t)n, 0) < 0) {
-                gw_respond_error_literal(&r->x, 422, "validation_failed", "query parameters must be valid percent-encoded UTF-8");
-                return ANSWERED;
-            }
-            buf[n] = '\0';
-            value = buf;
-        }
-        r->call.params[r->call.nparams++] = value;
-    }
-    return NEXT;
+    gw_str_t query = gw_text_target_query(req->input.path.base, req->input.path.len);
+    if (gw_params_query(&req->pool, query, r->x.route, &r->call) != NULL)
+        gw_respond_error_literal(&r->x, 422, "validation_failed", "query parameters must be valid percent-encoded UTF-8");
+    else if (gw_params_headers(&req->pool, &req->headers, r->x.route, &r->call) != NULL)
+        gw_respond_error_literal(&r->x, 400, "bad_request", "a conditional request header field is not UTF-8 text");
+    else
+        return NEXT;
+    return ANSWERED;
 }
 
 /* 422 for a malformed Idempotency-Key on a write of a user's tasks (idempotency.h; elsewhere the
@@ -393,7 +239,7 @@ static int check_idempotency_key(request_t *r)
 /* The route's kind serves it: for most, the database. */
 static int serve(request_t *r)
 {
-    return kinds[r->x.route->kind].serve(r);
+    return gw_kinds[r->x.route->kind].serve(r);
 }
 
 /* The order of checks (README, "Decisions"): each step answers and stops the chain, or lets
@@ -409,7 +255,7 @@ static int (*const steps[])(request_t *r) = {
     check_task_id,            /* 404 */
     check_media_type,         /* 415 */
     check_body,               /* 400 */
-    check_query,              /* 422 */
+    check_params,             /* 422 query, 400 header field */
     check_idempotency_key,    /* 422 */
     serve,                    /* the database's answer (422, 404, ... or success) */
 };

@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
-static const int statuses[GW_METRICS_STATUSES] = {200, 201, 204, 400, 401, 403, 404, 405, 409,
-                                                  413, 415, 422, 429, 500, 503, 504, 0 /* other */};
+static const int statuses[GW_METRICS_STATUSES] = {200, 201, 204, 304, 400, 401, 403, 404, 405, 409,
+                                                  412, 413, 415, 422, 429, 500, 503, 504, 0 /* other */};
 static const double bounds[GW_METRICS_BUCKETS] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
 
 void gw_metrics_record(gw_metrics_t *m, const gw_route_t *route, int status, uint64_t ns)

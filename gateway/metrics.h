@@ -11,7 +11,7 @@
 #include "routes.h"
 
 #define GW_METRICS_ROUTES 32 /* >= gw_routes_count */
-#define GW_METRICS_STATUSES 17
+#define GW_METRICS_STATUSES 19
 #define GW_METRICS_BUCKETS 13
 
 typedef struct gw_metrics {

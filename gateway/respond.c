@@ -17,12 +17,14 @@ static const struct {
     {200, "OK", NULL, NULL},
     {201, "Created", NULL, NULL},
     {204, "No Content", NULL, NULL},
+    {304, "Not Modified", NULL, NULL},
     {400, "Bad Request", "invalid_json", "request body is not valid JSON"},
     {401, "Unauthorized", "unauthorized", "missing or invalid bearer token"},
     {403, "Forbidden", "forbidden", "forbidden"},
     {404, "Not Found", "not_found", "not found"},
     {405, "Method Not Allowed", "method_not_allowed", "method not allowed"},
     {409, "Conflict", "conflict", "conflict"},
+    {412, "Precondition Failed", "precondition_failed", "a precondition of the request does not hold"},
     {413, "Payload Too Large", "payload_too_large", "request body is too large"},
     {415, "Unsupported Media Type", "unsupported_media_type", "request body must be application/json"},
     {417, "Expectation Failed", "expectation_failed", "the only expectation supported is 100-continue"},
@@ -172,7 +174,7 @@ static void common_headers(gw_exchange_t *x, int status)
         gw_respond_header(x, "access-control-allow-origin", x->cors_origin);
         gw_respond_header(x, "access-control-allow-credentials", h2o_iovec_init(H2O_STRLIT("true")));
         gw_respond_header(x, "access-control-expose-headers",
-                          h2o_iovec_init(H2O_STRLIT("Location, Link, X-Request-Id, Retry-After, Idempotent-Replayed")));
+                          h2o_iovec_init(H2O_STRLIT("Location, Link, ETag, X-Request-Id, Retry-After, Idempotent-Replayed")));
     }
     if (x->cors_configured)
         gw_respond_header(x, "vary", h2o_iovec_init(H2O_STRLIT("Origin")));
@@ -212,7 +214,7 @@ void gw_respond_empty(gw_exchange_t *x, int status)
     h2o_req_t *req = x->req;
 
     common_headers(x, status);
-    req->res.content_length = SIZE_MAX; /* a 204 carries no Content-Length (RFC 9110 8.6); h2o sends none */
+    req->res.content_length = SIZE_MAX; /* a 204 or 304 carries no Content-Length here (RFC 9110 8.6); h2o sends none */
     h2o_start_response(req, &generator);
     h2o_send(req, NULL, 0, H2O_SEND_STATE_FINAL);
 }
@@ -223,7 +225,7 @@ void gw_respond_preflight(gw_exchange_t *x, h2o_iovec_t methods)
     if (x->cors_origin.base != NULL) {
         gw_respond_header(x, "access-control-allow-methods", methods);
         gw_respond_header(x, "access-control-allow-headers",
-                          h2o_iovec_init(H2O_STRLIT("Authorization, Content-Type, X-Request-Id, Idempotency-Key")));
+                          h2o_iovec_init(H2O_STRLIT("Authorization, Content-Type, If-Match, If-None-Match, X-Request-Id, Idempotency-Key")));
         gw_respond_header(x, "access-control-max-age", h2o_iovec_init(H2O_STRLIT("600")));
     }
     gw_respond_empty(x, 204);

@@ -35,7 +35,7 @@ void gw_respond_json(gw_exchange_t *x, int status, h2o_iovec_t body);
 /* Sends status with a body of the given media type, already in req->pool or static. */
 void gw_respond_body(gw_exchange_t *x, int status, const char *media_type, h2o_iovec_t body);
 
-/* Sends status with no body (204). */
+/* Sends status with no body (204, 304). */
 void gw_respond_empty(gw_exchange_t *x, int status);
 
 /* Sends an error. body: a JSON error body from the database, or base NULL for the fixed

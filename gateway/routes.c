@@ -9,14 +9,16 @@ const gw_route_t gw_routes_begin = {
     .sql = "select api.begin_request($1, $2::bigint, to_timestamp($3::double precision / 1000), $4, $5, $6::integer)"};
 
 // clang-format off
-/* What a statement returns, one row of three text columns (routes.h): for GW_ROUTE_SQL, the JSON body, then the
- * Location and the next page's offset the function may have set; for GW_ROUTE_SESSION, an account and the claims of the
- * token the gateway signs for it. When api.begin_request claimed an Idempotency-Key, the body goes through
+/* What a statement returns, one row of five text columns (routes.h): for GW_ROUTE_SQL, the JSON body, then the Location,
+ * the next page's offset, the ETag and the status the function may have set; for GW_ROUTE_SESSION, an account and the
+ * claims of the token the gateway signs for it. When api.begin_request claimed an Idempotency-Key, the body goes through
  * todo.keep_answer, which stores the answer in this same transaction (db/functions/_idempotency.sql). */
 #define REPLY(call)   "select case when current_setting('idempotency.key', true) > '' " \
-                          "then todo.keep_answer(b::text, current_setting('response.location', true)) else b::text end, " \
-                      "current_setting('response.location', true), current_setting('response.next_offset', true) from " call " b"
-#define SESSION(call) "select b->'user', b->'user'->>'id', b->>'iat' from " call " b"
+                          "then todo.keep_answer(b::text, current_setting('response.location', true), " \
+                                                "current_setting('response.etag', true)) else b::text end, " \
+                      "current_setting('response.location', true), current_setting('response.next_offset', true), " \
+                      "current_setting('response.etag', true), current_setting('response.status', true) from " call " b"
+#define SESSION(call) "select b->'user', b->'user'->>'id', b->>'iat', null, null from " call " b"
 /* The flag sets routes share. */
 #define OWNER    (GW_TOKEN | GW_PATH_USER) /* a token, and the path's {user} is its user */
 #define TOKEN    GW_TOKEN
@@ -24,29 +26,33 @@ const gw_route_t gw_routes_begin = {
 #define JSON_OPT GW_BODY
 #define ACCOUNT  GW_ACCOUNTS
 /* query parameters */
-#define LISTING  {"status", "sort", "order", "q", "limit", "offset"}
+#define LISTING  {"status", "sort", "order", "q", "limit", "offset", "priority", "tag[]", "due_before", "due_after"}
 #define NO_QUERY {NULL}
+/* request header fields: conditional requests (RFC 9110 13) */
+#define READ     {"if-none-match"}
+#define WRITE    {"if-match", "if-none-match"}
+#define NONE     {NULL}
 
 const gw_route_t gw_routes[] = {
-/*   name                   method     pattern                            kind              flags             status  statement                                         query */
-    {"list_tasks",          GW_GET,    "/api/{user}/tasks",               GW_ROUTE_SQL,     OWNER,            200,    REPLY("api.list_tasks($1, $2, $3, $4, $5, $6)"),  LISTING},
-    {"create_task",         GW_POST,   "/api/{user}/tasks",               GW_ROUTE_SQL,     OWNER | JSON,     201,    REPLY("api.create_task($1)"),                     NO_QUERY},
-    {"get_task",            GW_GET,    "/api/{user}/tasks/{id}",          GW_ROUTE_SQL,     OWNER,            200,    REPLY("api.get_task($1::bigint)"),                NO_QUERY},
-    {"update_task",         GW_PUT,    "/api/{user}/tasks/{id}",          GW_ROUTE_SQL,     OWNER | JSON,     200,    REPLY("api.update_task($1::bigint, $2)"),         NO_QUERY},
-    {"patch_task",          GW_PATCH,  "/api/{user}/tasks/{id}",          GW_ROUTE_SQL,     OWNER | JSON,     200,    REPLY("api.patch_task($1::bigint, $2)"),          NO_QUERY},
-    {"delete_task",         GW_DELETE, "/api/{user}/tasks/{id}",          GW_ROUTE_SQL,     OWNER,            204,    REPLY("api.delete_task($1::bigint)"),             NO_QUERY},
-    {"set_task_completion", GW_PATCH,  "/api/{user}/tasks/{id}/complete", GW_ROUTE_SQL,     OWNER | JSON_OPT, 200,    REPLY("api.set_task_completion($1::bigint, $2)"), NO_QUERY},
-    {"register",            GW_POST,   "/api/auth/register",              GW_ROUTE_SESSION, ACCOUNT | JSON,   201,    SESSION("api.register($1)"),                      NO_QUERY},
-    {"signup",              GW_POST,   "/api/auth/signup",                GW_ROUTE_SESSION, ACCOUNT | JSON,   201,    SESSION("api.register($1)"),                      NO_QUERY},
-    {"login",               GW_POST,   "/api/auth/login",                 GW_ROUTE_SESSION, ACCOUNT | JSON,   200,    SESSION("api.login($1)"),                         NO_QUERY},
-    {"signin",              GW_POST,   "/api/auth/signin",                GW_ROUTE_SESSION, ACCOUNT | JSON,   200,    SESSION("api.login($1)"),                         NO_QUERY},
-    {"logout",              GW_POST,   "/api/auth/logout",                GW_ROUTE_SQL,     ACCOUNT | TOKEN,  204,    REPLY("api.logout()"),                            NO_QUERY},
-    {"me",                  GW_GET,    "/api/auth/me",                    GW_ROUTE_SQL,     ACCOUNT | TOKEN,  200,    REPLY("api.me()"),                                NO_QUERY},
-    {"healthz",             GW_GET,    "/healthz",                        GW_ROUTE_HEALTH,  0,                200,    NULL,                                             NO_QUERY},
-    {"readyz",              GW_GET,    "/readyz",                         GW_ROUTE_SQL,     0,                200,    "select '{\"status\":\"ready\"}', null, null",    NO_QUERY},
-    {"openapi",             GW_GET,    "/openapi.json",                   GW_ROUTE_OPENAPI, 0,                200,    NULL,                                             NO_QUERY},
-    {"metrics",             GW_GET,    "/metrics",                        GW_ROUTE_METRICS, 0,                200,    NULL,                                             NO_QUERY},
-    {"docs",                GW_GET,    "/docs",                           GW_ROUTE_DOCS,    0,                200,    NULL,                                             NO_QUERY},
+/*   name                   method     pattern                            kind              flags             status statement                                                                      query     headers */
+    {"list_tasks",          GW_GET,    "/api/{user}/tasks",               GW_ROUTE_SQL,     OWNER,            200,   REPLY("api.list_tasks($1, $2, $3, $4, $5, $6, $7, $8::text[], $9, $10, $11)"), LISTING,  READ},
+    {"create_task",         GW_POST,   "/api/{user}/tasks",               GW_ROUTE_SQL,     OWNER | JSON,     201,   REPLY("api.create_task($1)"),                                                  NO_QUERY, NONE},
+    {"get_task",            GW_GET,    "/api/{user}/tasks/{id}",          GW_ROUTE_SQL,     OWNER,            200,   REPLY("api.get_task($1::bigint, $2)"),                                         NO_QUERY, READ},
+    {"update_task",         GW_PUT,    "/api/{user}/tasks/{id}",          GW_ROUTE_SQL,     OWNER | JSON,     200,   REPLY("api.update_task($1::bigint, $2, $3, $4)"),                              NO_QUERY, WRITE},
+    {"patch_task",          GW_PATCH,  "/api/{user}/tasks/{id}",          GW_ROUTE_SQL,     OWNER | JSON,     200,   REPLY("api.patch_task($1::bigint, $2, $3, $4)"),                               NO_QUERY, WRITE},
+    {"delete_task",         GW_DELETE, "/api/{user}/tasks/{id}",          GW_ROUTE_SQL,     OWNER,            204,   REPLY("api.delete_task($1::bigint, $2, $3)"),                                  NO_QUERY, WRITE},
+    {"set_task_completion", GW_PATCH,  "/api/{user}/tasks/{id}/complete", GW_ROUTE_SQL,     OWNER | JSON_OPT, 200,   REPLY("api.set_task_completion($1::bigint, $2, $3, $4)"),                      NO_QUERY, WRITE},
+    {"register",            GW_POST,   "/api/auth/register",              GW_ROUTE_SESSION, ACCOUNT | JSON,   201,   SESSION("api.register($1)"),                                                   NO_QUERY, NONE},
+    {"signup",              GW_POST,   "/api/auth/signup",                GW_ROUTE_SESSION, ACCOUNT | JSON,   201,   SESSION("api.register($1)"),                                                   NO_QUERY, NONE},
+    {"login",               GW_POST,   "/api/auth/login",                 GW_ROUTE_SESSION, ACCOUNT | JSON,   200,   SESSION("api.login($1)"),                                                      NO_QUERY, NONE},
+    {"signin",              GW_POST,   "/api/auth/signin",                GW_ROUTE_SESSION, ACCOUNT | JSON,   200,   SESSION("api.login($1)"),                                                      NO_QUERY, NONE},
+    {"logout",              GW_POST,   "/api/auth/logout",                GW_ROUTE_SQL,     ACCOUNT | TOKEN,  204,   REPLY("api.logout()"),                                                         NO_QUERY, NONE},
+    {"me",                  GW_GET,    "/api/auth/me",                    GW_ROUTE_SQL,     ACCOUNT | TOKEN,  200,   REPLY("api.me()"),                                                             NO_QUERY, NONE},
+    {"healthz",             GW_GET,    "/healthz",                        GW_ROUTE_HEALTH,  0,                200,   NULL,                                                                          NO_QUERY, NONE},
+    {"readyz",              GW_GET,    "/readyz",                         GW_ROUTE_SQL,     0,                200,   "select '{\"status\":\"ready\"}', null, null, null, null",                     NO_QUERY, NONE},
+    {"openapi",             GW_GET,    "/openapi.json",                   GW_ROUTE_OPENAPI, 0,                200,   NULL,                                                                          NO_QUERY, NONE},
+    {"metrics",             GW_GET,    "/metrics",                        GW_ROUTE_METRICS, 0,                200,   NULL,                                                                          NO_QUERY, NONE},
+    {"docs",                GW_GET,    "/docs",                           GW_ROUTE_DOCS,    0,                200,   NULL,                                                                          NO_QUERY, NONE},
 };
 #undef OWNER
 #undef TOKEN
@@ -55,6 +61,9 @@ const gw_route_t gw_routes[] = {
 #undef ACCOUNT
 #undef LISTING
 #undef NO_QUERY
+#undef READ
+#undef WRITE
+#undef NONE
 #undef REPLY
 #undef SESSION
 // clang-format on

@@ -34,15 +34,19 @@ typedef enum {
 #define GW_BODY_REQUIRED 0x08 /* ... and an empty body is a 400 invalid_json */
 #define GW_ACCOUNTS 0x10      /* exists only with ACCOUNTS=on */
 
-#define GW_ROUTE_MAX_QUERY 6
-#define GW_ROUTE_MAX_PARAMS 8
+#define GW_ROUTE_MAX_QUERY 10
+#define GW_ROUTE_MAX_HEADERS 2
+#define GW_ROUTE_MAX_PARAMS 14
 
 /*
  * One route. The statement's parameters are, in order: the path's {id} (when the
- * pattern has one), the body (GW_BODY), then each named query parameter (NULL when
- * absent). Every statement returns one row of three text columns:
- *   GW_ROUTE_SQL:     body, Location (or '' / NULL), next page offset (or '' / NULL)
- *   GW_ROUTE_SESSION: the "user" object, the token's sub, the token's iat
+ * pattern has one), the body (GW_BODY), each named query parameter (NULL when absent; a
+ * name ending in "[]" is repeatable: `tag[]` binds every value of tag, in order, as one
+ * text[]), then each named request header field (lower case; NULL when absent): params.h.
+ * Every statement returns one row of five text columns:
+ *   GW_ROUTE_SQL:     body, Location, next page offset, ETag, status (each '' / NULL when
+ *                     the function did not set it; a status replaces the route's: 304)
+ *   GW_ROUTE_SESSION: the "user" object, the token's sub, the token's iat, NULL, NULL
  * The database layer prepares each statement under the route's name.
  */
 typedef struct gw_route {
@@ -51,9 +55,10 @@ typedef struct gw_route {
     const char *pattern; /* literal segments, {user} and {id} */
     gw_route_kind_t kind;
     unsigned flags;
-    int status;                            /* on success */
-    const char *sql;                       /* NULL: the gateway answers alone */
-    const char *query[GW_ROUTE_MAX_QUERY]; /* query parameter names, NULL-terminated */
+    int status;                                /* on success */
+    const char *sql;                           /* NULL: the gateway answers alone */
+    const char *query[GW_ROUTE_MAX_QUERY];     /* query parameter names, NULL-terminated */
+    const char *headers[GW_ROUTE_MAX_HEADERS]; /* request header field names, NULL-terminated */
 } gw_route_t;
 
 typedef struct gw_match {

@@ -90,7 +90,8 @@ begin
     elsif found then
         raise exception using errcode = 'IDRPL',
             message = 'replayed: the answer stored for this Idempotency-Key',
-            detail = json_build_object('status', stored.status, 'body', stored.body, 'location', stored.location)::text;
+            detail = json_build_object('status', stored.status, 'body', stored.body, 'location', stored.location,
+                                       'etag', stored.etag)::text;
     end if;
     perform pg_catalog.set_config('idempotency.key', key, true);
     perform pg_catalog.set_config('idempotency.fingerprint', fingerprint, true);
@@ -100,12 +101,12 @@ $$;
 
 -- todo.keep_answer: body, unchanged; when the transaction claimed an Idempotency-Key
 -- (todo.claim_idempotency_key), it also stores the answer under it: the status claimed,
--- body (the JSON text the gateway sends) and location (the new task's id, '' or null when
--- none), in this same transaction, so the answer is kept exactly when the write commits. An
--- expired answer still under the key (not yet forgotten) is replaced. The gateway's
--- statement wrapper calls it only when idempotency.key is set (routes.c), so requests
--- without a key never call it.
-create or replace function todo.keep_answer(body text, location text)
+-- body (the JSON text the gateway sends), location (the new task's id, '' or null when
+-- none) and etag (the ETag the answer carries, '' or null when none), in this same
+-- transaction, so the answer is kept exactly when the write commits. An expired answer
+-- still under the key (not yet forgotten) is replaced. The gateway's statement wrapper calls
+-- it only when idempotency.key is set (routes.c), so requests without a key never call it.
+create or replace function todo.keep_answer(body text, location text, etag text)
     returns text
     language plpgsql
     set search_path = ''
@@ -116,12 +117,13 @@ begin
     if claimed is null or claimed = '' then
         return body;
     end if;
-    insert into todo.idempotency_keys as k (user_id, key, request_fingerprint, status, body, location)
+    insert into todo.idempotency_keys as k (user_id, key, request_fingerprint, status, body, location, etag)
     values (todo.current_user_id(), claimed, pg_catalog.current_setting('idempotency.fingerprint'),
-            pg_catalog.current_setting('idempotency.status')::integer, keep_answer.body, nullif(keep_answer.location, ''))
+            pg_catalog.current_setting('idempotency.status')::integer, keep_answer.body, nullif(keep_answer.location, ''),
+            nullif(keep_answer.etag, ''))
     on conflict on constraint idempotency_keys_pkey do update
         set request_fingerprint = excluded.request_fingerprint, status = excluded.status, body = excluded.body,
-            location = excluded.location, created_at = pg_catalog.now()
+            location = excluded.location, etag = excluded.etag, created_at = pg_catalog.now()
         where k.created_at < pg_catalog.now() - interval '24 hours';
     return body;
 end
@@ -129,7 +131,7 @@ $$;
 
 revoke all on function todo.forget_expired_idempotency_keys(integer) from public;
 revoke all on function todo.claim_idempotency_key(text, text, integer) from public;
-revoke all on function todo.keep_answer(text, text) from public;
+revoke all on function todo.keep_answer(text, text, text) from public;
 grant execute on function todo.forget_expired_idempotency_keys(integer) to todo_gateway, todo_admin;
 grant execute on function todo.claim_idempotency_key(text, text, integer) to todo_gateway, todo_admin;
-grant execute on function todo.keep_answer(text, text) to todo_gateway, todo_admin;
+grant execute on function todo.keep_answer(text, text, text) to todo_gateway, todo_admin;

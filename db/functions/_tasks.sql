@@ -1,10 +1,11 @@
--- todo.task_out: the fields of a task as the contract shows them, in the contract's order;
--- row_to_json of it is a task's JSON. A type rather than a subquery so that todo.task_json
--- has no FROM and can be inlined (see below). Re-created on every deploy with the helpers
--- that use it: add a field here and in todo.task_json, nowhere else.
+-- todo.task_out: the fields of a task as the contract shows them, in the contract's order (the
+-- fields of issue 11 after the first seven); row_to_json of it is a task's JSON. A type rather
+-- than a subquery so that todo.task_json has no FROM and can be inlined (see below). Re-created
+-- on every deploy with the helpers that use it: add a field here and in todo.task_json, nowhere else.
 drop type if exists todo.task_out cascade;
 create type todo.task_out as (id bigint, user_id text, title text, description text, completed boolean,
-                              created_at text, updated_at text);
+                              created_at text, updated_at text, due_date text, priority text, tags text[],
+                              recurrence text);
 
 -- todo.rfc3339: a timestamp as RFC 3339 text in UTC with "Z" and always six fractional
 -- digits, e.g. 2024-01-05T09:30:00.000000Z, whatever the session's TimeZone and DateStyle.
@@ -17,7 +18,9 @@ create or replace function todo.rfc3339(ts timestamptz)
     as $$ select to_char(ts at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') $$;
 
 -- todo.task_json: a task as the contract shows it, {"id", "user_id", "title", "description",
--- "completed", "created_at", "updated_at"}, the bytes row_to_json gives. Inlinable (plain
+-- "completed", "created_at", "updated_at", "due_date", "priority", "tags", "recurrence"}, the
+-- bytes row_to_json gives (due_date in UTC with Z like the others, or null; tags a JSON array
+-- of strings, [] when none). Inlinable (plain
 -- SQL, no FROM, no SET clause, stable): PostgreSQL substitutes its body into the calling
 -- query, so a page of tasks is one plan, not a function call planned and run per row.
 create or replace function todo.task_json(t todo.tasks)
@@ -25,21 +28,25 @@ create or replace function todo.task_json(t todo.tasks)
     language sql stable parallel safe
     as $$
     select row_to_json(row(t.id, t.user_id, t.title, t.description, t.completed,
-                           todo.rfc3339(t.created_at), todo.rfc3339(t.updated_at))::todo.task_out)
+                           todo.rfc3339(t.created_at), todo.rfc3339(t.updated_at), todo.rfc3339(t.due_date), t.priority,
+                           t.tags, t.recurrence)::todo.task_out)
 $$;
 
--- todo.task_matches: whether the task's title or description holds needle (already in
--- lower case; null matches every task): the list's q. Inlinable.
-create or replace function todo.task_matches(t todo.tasks, needle text)
-    returns boolean
-    language sql immutable parallel safe
-    as $$ select needle is null or strpos(lower(t.title), needle) > 0 or strpos(lower(t.description), needle) > 0 $$;
+-- todo.task_etag: the task's entity tag (RFC 9110 8.8.3), a strong one: its id and updated_at
+-- in microseconds since 1970, '"42.1767225600123456"'. updated_at moves forward at every write
+-- (todo.tasks_touch), so every version of a task has a tag of its own. Inlinable.
+create or replace function todo.task_etag(t todo.tasks)
+    returns text
+    language sql stable parallel safe
+    as $$ select '"' || t.id || '.' || (extract(epoch from t.updated_at) * 1000000)::bigint || '"' $$;
 
 -- todo.task_problems: what is wrong with the fields a body names (title, description,
--- completed), as validation problems; title_required for POST and PUT.
+-- completed, due_date, priority, tags, recurrence), as validation problems; title_required for
+-- POST and PUT. Whether a recurrence has its due date depends on the stored task too: that is
+-- todo.recurrence_problem's.
 create or replace function todo.task_problems(b jsonb, title_required boolean)
     returns jsonb
-    language plpgsql immutable
+    language plpgsql stable
     as $$
 declare
     problems jsonb := '[]'::jsonb;
@@ -72,8 +79,56 @@ begin
     if b ? 'completed' and jsonb_typeof(b->'completed') <> 'boolean' then
         problems := problems || todo.problem('body', 'completed', 'must be a boolean', 'bool_type');
     end if;
+
+    if b ? 'due_date' and b->'due_date' <> 'null'
+       and todo.parse_rfc3339(case when jsonb_typeof(b->'due_date') = 'string' then b->>'due_date' end) is null then
+        problems := problems || todo.problem('body', 'due_date',
+            'must be an RFC 3339 date-time with an offset (2026-01-10T09:00:00Z), a date (2026-01-10) or null',
+            'datetime_parsing');
+    end if;
+    if b ? 'priority' and b->'priority' not in ('"low"', '"medium"', '"high"') then
+        problems := problems || todo.problem('body', 'priority', 'must be one of low, medium, high', 'enum');
+    end if;
+    problems := problems || todo.tags_problems(b);
+    if b ? 'recurrence' and b->'recurrence' not in ('null', '"daily"', '"weekly"', '"monthly"') then
+        problems := problems || todo.problem('body', 'recurrence', 'must be one of daily, weekly, monthly, or null', 'enum');
+    end if;
     return problems;
 end
+$$;
+
+-- todo.tags_problems: what is wrong with the body's "tags" when it names them, as a list of at
+-- most one problem: not an array of strings; a tag of fewer than 1 or more than 50 characters
+-- once trimmed; more than 10 tags once those equal but for case are merged.
+create or replace function todo.tags_problems(b jsonb)
+    returns jsonb
+    language plpgsql immutable
+    as $$
+begin
+    if not b ? 'tags' then
+        return '[]';
+    elsif jsonb_typeof(b->'tags') <> 'array' or jsonb_path_exists(b->'tags', '$[*] ? (@.type() != "string")') then
+        return jsonb_build_array(todo.problem('body', 'tags', 'must be an array of strings', 'list_type'));
+    elsif exists (select from jsonb_array_elements_text(b->'tags') tag where char_length(todo.trim_ws(tag)) not between 1 and 50) then
+        return jsonb_build_array(todo.problem('body', 'tags', 'each tag must be 1 to 50 characters once trimmed', 'string_length'));
+    elsif cardinality(todo.tags_from_json(b->'tags')) > 10 then
+        return jsonb_build_array(todo.problem('body', 'tags', 'must be at most 10 tags', 'too_long'));
+    end if;
+    return '[]';
+end
+$$;
+
+-- todo.tags_from_json: a JSON array of strings (already checked) as the tags a task stores:
+-- each trimmed, those equal but for case (lower) merged into the first spelling, in the order
+-- given.
+create or replace function todo.tags_from_json(tags jsonb)
+    returns text[]
+    language sql immutable
+    as $$
+    select coalesce(array_agg(tag order by n), '{}')
+      from (select distinct on (lower(todo.trim_ws(e))) todo.trim_ws(e) as tag, n
+              from jsonb_array_elements_text(tags) with ordinality as elements(e, n)
+             order by lower(todo.trim_ws(e)), n) first_spellings
 $$;
 
 -- todo.check_task_body: the body (the client's text) as a JSON object whose task fields are
@@ -82,7 +137,7 @@ $$;
 drop function if exists todo.check_task_body(json, boolean);
 create or replace function todo.check_task_body(body text, title_required boolean)
     returns jsonb
-    language plpgsql immutable
+    language plpgsql stable
     as $$
 declare
     b jsonb := todo.parse_body(body);
@@ -95,55 +150,107 @@ begin
 end
 $$;
 
+-- todo.check_recurrence: PT422 when t, the task as a write leaves it, recurs without a due
+-- date (tasks_recurrence_needs_due_date), naming the field the body b set: recurrence when it
+-- named one, else due_date (a due date cleared under a recurrence).
+create or replace function todo.check_recurrence(t todo.tasks, b jsonb)
+    returns void
+    language plpgsql stable
+    as $$
+begin
+    if t.recurrence is not null and t.due_date is null then
+        perform todo.fail_validation(jsonb_build_array(
+            case when b->'recurrence' <> 'null' then todo.problem('body', 'recurrence', 'needs a due_date', 'missing')
+                 else todo.problem('body', 'due_date', 'a recurring task needs a due_date', 'missing') end));
+    end if;
+end
+$$;
+
+-- todo.apply_task_body: t with the fields b names (already checked) set as the API stores
+-- them: the title and tags trimmed, the tags merged (todo.tags_from_json), due_date read
+-- as RFC 3339 (todo.parse_rfc3339); with toggle, completed flipped when b does not name it.
+create or replace function todo.apply_task_body(t todo.tasks, b jsonb, toggle boolean)
+    returns todo.tasks
+    language plpgsql stable
+    as $$
+begin
+    if b ? 'title' then t.title := todo.trim_ws(b->>'title'); end if;
+    if b ? 'description' then t.description := b->>'description'; end if;
+    if b ? 'completed' then t.completed := (b->>'completed')::boolean;
+    elsif toggle then t.completed := not t.completed; end if;
+    if b ? 'due_date' then t.due_date := todo.parse_rfc3339(b->>'due_date'); end if;
+    if b ? 'priority' then t.priority := b->>'priority'; end if;
+    if b ? 'tags' then t.tags := todo.tags_from_json(b->'tags'); end if;
+    if b ? 'recurrence' then t.recurrence := b->>'recurrence'; end if;
+    return t;
+end
+$$;
+
 -- todo.task_not_found: the one 404 for a missing task and another user's task alike.
 create or replace function todo.task_not_found(id bigint)
     returns void
     language sql
     as $$ select todo.fail(404, 'not_found', format('task %s not found', id)) $$;
 
--- todo.change_task: the one update of a task. Sets the fields b names (title, description,
--- completed; already validated); with toggle, flips completed when b does not name it.
--- Returns the task as JSON, or PT404 when the current user has no task id. With nothing
--- to change, nothing is written (updated_at stays). SECURITY INVOKER: row-level security
--- decides which rows "the current user's" are.
-create or replace function todo.change_task(id bigint, b jsonb, toggle boolean default false)
+-- todo.change_task: the one update of a task (PUT, PATCH, the completion route). Locks the
+-- current user's task id (PT404 when there is none), then checks the client's If-Match and
+-- If-None-Match against its entity tag under that lock (PT412, nothing written: a writer who
+-- read an older version loses, however close the race), then sets the fields b names
+-- (todo.apply_task_body; toggle: flips completed when b does not name it) and checks that a
+-- recurrence keeps its due date (PT422). Returns the task as JSON and sets response.etag
+-- (transaction-local) to its new tag. With nothing to change, nothing is written (updated_at
+-- stays). Becoming completed, a recurring task gets its next occurrence (the trigger
+-- tasks_recur). SECURITY INVOKER: row-level security decides which rows "the current user's" are.
+create or replace function todo.change_task(id bigint, b jsonb, toggle boolean, if_match text, if_none_match text)
     returns json
     language plpgsql
     set search_path = ''
     as $$
 declare
+    t todo.tasks;
     result json;
+    etag text;
 begin
-    if b ?| array['title', 'description', 'completed'] or toggle then
-        update todo.tasks
-           set title = case when b ? 'title' then todo.trim_ws(b->>'title') else tasks.title end,
-               description = case when b ? 'description' then b->>'description' else tasks.description end,
-               completed = case when b ? 'completed' then (b->>'completed')::boolean
-                                when toggle then not tasks.completed
-                                else tasks.completed end
-         where tasks.id = change_task.id
-        returning todo.task_json(tasks) into result;
-    else
-        select todo.task_json(t) into result from todo.tasks t where t.id = change_task.id;
-    end if;
-    if result is null then
+    select * into t from todo.tasks where tasks.id = change_task.id for update;
+    if not found then
         perform todo.task_not_found(id);
     end if;
+    perform todo.check_preconditions(todo.task_etag(t), if_match, if_none_match, format('task %s', id));
+    if b ?| array['title', 'description', 'completed', 'due_date', 'priority', 'tags', 'recurrence'] or toggle then
+        t := todo.apply_task_body(t, b, toggle);
+        perform todo.check_recurrence(t, b);
+        update todo.tasks
+           set title = t.title, description = t.description, completed = t.completed, due_date = t.due_date,
+               priority = t.priority, tags = t.tags, recurrence = t.recurrence
+         where tasks.id = change_task.id
+        returning todo.task_json(tasks), todo.task_etag(tasks) into result, etag;
+    else
+        select todo.task_json(t), todo.task_etag(t) into result, etag;
+    end if;
+    perform set_config('response.etag', etag, true);
     return result;
 end
 $$;
 
-revoke all on function todo.change_task(bigint, jsonb, boolean) from public;
-grant execute on function todo.change_task(bigint, jsonb, boolean) to todo_gateway, todo_admin;
+revoke all on function todo.change_task(bigint, jsonb, boolean, text, text) from public;
+grant execute on function todo.change_task(bigint, jsonb, boolean, text, text) to todo_gateway, todo_admin;
 revoke all on function todo.rfc3339(timestamptz) from public;
 revoke all on function todo.task_json(todo.tasks) from public;
-revoke all on function todo.task_matches(todo.tasks, text) from public;
+revoke all on function todo.task_etag(todo.tasks) from public;
 revoke all on function todo.task_problems(jsonb, boolean) from public;
+revoke all on function todo.tags_problems(jsonb) from public;
+revoke all on function todo.tags_from_json(jsonb) from public;
 revoke all on function todo.check_task_body(text, boolean) from public;
+revoke all on function todo.check_recurrence(todo.tasks, jsonb) from public;
+revoke all on function todo.apply_task_body(todo.tasks, jsonb, boolean) from public;
 revoke all on function todo.task_not_found(bigint) from public;
 grant execute on function todo.rfc3339(timestamptz) to todo_gateway, todo_admin;
 grant execute on function todo.task_json(todo.tasks) to todo_gateway, todo_admin;
-grant execute on function todo.task_matches(todo.tasks, text) to todo_gateway, todo_admin;
+grant execute on function todo.task_etag(todo.tasks) to todo_gateway, todo_admin;
 grant execute on function todo.task_problems(jsonb, boolean) to todo_gateway, todo_admin;
+grant execute on function todo.tags_problems(jsonb) to todo_gateway, todo_admin;
+grant execute on function todo.tags_from_json(jsonb) to todo_gateway, todo_admin;
 grant execute on function todo.check_task_body(text, boolean) to todo_gateway, todo_admin;
+grant execute on function todo.check_recurrence(todo.tasks, jsonb) to todo_gateway, todo_admin;
+grant execute on function todo.apply_task_body(todo.tasks, jsonb, boolean) to todo_gateway, todo_admin;
 grant execute on function todo.task_not_found(bigint) to todo_gateway, todo_admin;

@@ -16,6 +16,39 @@ create or replace function todo.query_integer(value text, lo bigint, hi bigint)
                 then value::bigint end
 $$;
 
+-- todo.parse_rfc3339: a date-time of RFC 3339 (section 5.6: a full-date, "T" (or "t" or a
+-- space), a full-time with seconds, an optional fraction, and "Z" or an offset of +hh:mm /
+-- -hh:mm) as a timestamptz, or a bare full-date (2026-01-10, what <input type="date"> sends)
+-- as 00:00 UTC of that day; null for anything else: another shape, a field out of its range
+-- (month 13, hour 24), a day the calendar lacks (Feb 30, year 0000), an offset beyond
+-- +-15:59 (PostgreSQL's limit; every real offset lies within +-14:00), or an instant outside
+-- the years 0001 to 9999 in UTC (which RFC 3339's four-digit year could not show). Never
+-- raises, so the caller names the field in its 422 (strict: null in, null out, without the
+-- subtransaction of the exception block). The fraction keeps microseconds (rounded); a leap
+-- second (:60) is the next minute's first second, as PostgreSQL reads it.
+create or replace function todo.parse_rfc3339(value text)
+    returns timestamptz
+    language plpgsql stable strict
+    as $$
+declare
+    ts timestamptz;
+begin
+    if value ~ '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$' then
+        ts := (value || 'T00:00:00Z')::timestamptz;
+    elsif value ~ ('^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[Tt ]([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)'
+                   '(\.[0-9]+)?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$') then
+        ts := value::timestamptz;
+    end if;
+    if ts >= '0001-01-01T00:00:00Z' and ts < '10000-01-01T00:00:00Z' then
+        return ts;
+    end if;
+    return null;
+exception
+    when datetime_field_overflow or invalid_datetime_format or invalid_time_zone_displacement_value then
+        return null;
+end
+$$;
+
 -- The account rules, defined once for every entry that reads them: api.register refuses
 -- what breaks them (422), api.login lets nothing that breaks them match (401, the answer of
 -- a wrong password), since such an email or password could never have been registered.
@@ -53,6 +86,8 @@ create or replace function todo.password_problem(b jsonb)
 $$;
 
 revoke all on function todo.query_integer(text, bigint, bigint) from public;
+revoke all on function todo.parse_rfc3339(text) from public;
 revoke all on function todo.email_problem(jsonb) from public;
 revoke all on function todo.password_problem(jsonb) from public;
 grant execute on function todo.query_integer(text, bigint, bigint) to todo_gateway, todo_admin;
+grant execute on function todo.parse_rfc3339(text) to todo_gateway, todo_admin;

@@ -1,36 +1,39 @@
 -- api.list_tasks: the current user's tasks as a JSON array, filtered, sorted and paged.
--- Parameters are the query string's text as it came (null when absent): each is checked
--- here, and a bad value is a 422 naming it (loc ["query", name]); nothing a client sends
--- can raise any other error. When more rows exist past this page, sets
--- response.next_offset (transaction-local) so the gateway can send Link: rel="next".
---   status  all (default), pending, completed
---   (status, sort and order are matched exactly, lower-case as the OpenAPI enums say: `ALL`
---   is a 422 like any other unknown value, as FastAPI's enums answer)
---   sort    created (alias created_at; default), updated (alias updated_at), title
---   order   asc, desc; default desc for the dates, asc for the title
---   q       text searched in title and description, case-insensitively (at most 1000)
---   limit   1..1000 (default 1000), offset 0.. : ASCII digits only (todo.query_integer)
+-- Parameters are the query string's text as it came (null when absent; tag the values of
+-- every tag=, in order): each is checked here, and a bad value is a 422 naming it (loc
+-- ["query", name]); nothing a client sends can raise any other error.
+--   status      all (default), pending, completed
+--   (status, sort, order and priority are matched exactly, lower-case as the OpenAPI enums
+--   say: `ALL` is a 422 like any other unknown value, as FastAPI's enums answer)
+--   sort        created (alias created_at; default), updated (alias updated_at), title,
+--               due_date (tasks without a due date last, in either order), priority
+--   order       asc, desc; default desc for created, updated and priority (high first), asc for
+--               title and due_date (the soonest due first)
+--   q           text searched in title and description, case-insensitively (at most 1000)
+--   limit       1..1000 (default 1000), offset 0.. : ASCII digits only (todo.query_integer)
+--   priority    low, medium, high: only the tasks of that priority
+--   tag         each 1 to 50 characters once trimmed: only the tasks carrying every one of
+--               them, compared case-insensitively
+--   due_before, due_after   RFC 3339 date-times or dates (todo.parse_rfc3339): only the tasks
+--               due in [due_after, due_before): due_after inclusive, due_before exclusive, so
+--               consecutive windows never overlap; a task without a due date is left out
+-- The page comes from todo.list_page (one index scan per order, stopping at the page). When
+-- more rows exist past this page, sets response.next_offset (transaction-local) so the
+-- gateway can send Link: rel="next". Sets response.etag to a weak entity tag of the answer (an
+-- MD5 of the body and of whether a next page exists): if_none_match (the If-None-Match header
+-- field, null when absent) naming it makes the answer 304 with no body (RFC 9110 13.1.2).
 -- The parameters carry the query string's own names, so that a psql user calls the function
 -- with the API's words; "order", "limit" and "offset" are SQL keywords, the one warning
 -- tests/db/test_plpgsql_check allows (by name, for this function alone).
--- Each sort and order is a static query of its own, so that PL/pgSQL plans it once per
--- session (a CASE in ORDER BY can use no index). The pending and the completed tasks are
--- each one range of an index led by (user_id, completed, sort key, id) (migration 0002):
--- each range is read in order and stops after offset + limit + 1 rows, whatever the number
--- of the user's tasks, under a custom plan and a generic one alike; for status=all the two
--- short lists are merged (Merge Append; docs/performance.md has the plans). For a user of
--- a few tasks the planner would rather read them all through a bitmap and sort them:
--- enable_bitmapscan = off, for this function only, keeps every plan the ordered index scan
--- that stops at the page (it disables one kind of path; the plan chosen costs as usual). The
--- page's JSON is built once, by one json_agg over the page's rows in order; one row more
--- than asked tells whether a next page exists.
 create or replace function api.list_tasks(status text default null, sort text default null,
                                           "order" text default null, q text default null,
-                                          "limit" text default null, "offset" text default null)
+                                          "limit" text default null, "offset" text default null,
+                                          priority text default null, tag text[] default null,
+                                          due_before text default null, due_after text default null,
+                                          if_none_match text default null)
     returns json
-    language plpgsql stable
+    language plpgsql
     set search_path = ''
-    set enable_bitmapscan = off
     as $$
 declare
     problems jsonb := '[]'::jsonb;
@@ -39,9 +42,10 @@ declare
     page_size int := 1000;
     skip bigint := 0;
     needle text := lower(nullif(q, ''));
-    me text := todo.current_user_id();
-    pending boolean;
-    done boolean;
+    want_priority text := priority;
+    want_tags text[];
+    after_ts timestamptz := todo.parse_rfc3339(due_after);
+    before_ts timestamptz := todo.parse_rfc3339(due_before);
     result json;
     rows_seen bigint;
 begin
@@ -50,11 +54,12 @@ begin
         problems := problems || todo.problem('query', 'status', 'must be one of all, pending, completed', 'enum');
     end if;
     sort_key := case sort_key when 'created_at' then 'created' when 'updated_at' then 'updated' else sort_key end;
-    if sort_key not in ('created', 'updated', 'title') then
-        problems := problems || todo.problem('query', 'sort', 'must be one of created, updated, title', 'enum');
+    if sort_key not in ('created', 'updated', 'title', 'due_date', 'priority') then
+        problems := problems || todo.problem('query', 'sort', 'must be one of created, updated, title, due_date, priority',
+                                             'enum');
     end if;
     if "order" is null then
-        descending := sort_key <> 'title';
+        descending := sort_key in ('created', 'updated', 'priority');
     elsif "order" in ('asc', 'desc') then
         descending := "order" = 'desc';
     else
@@ -75,91 +80,44 @@ begin
     if char_length(q) > 1000 then
         problems := problems || todo.problem('query', 'q', 'must be at most 1000 characters', 'string_too_long');
     end if;
+    if want_priority not in ('low', 'medium', 'high') then
+        problems := problems || todo.problem('query', 'priority', 'must be one of low, medium, high', 'enum');
+    end if;
+    if cardinality(tag) > 0 then
+        want_tags := (select array_agg(lower(todo.trim_ws(t))) from unnest(tag) t);
+        if exists (select from unnest(want_tags) t where char_length(t) not between 1 and 50 or t is null) then
+            problems := problems || todo.problem('query', 'tag', 'each tag must be 1 to 50 characters once trimmed',
+                                                 'string_length');
+        end if;
+    end if;
+    if due_before is not null and before_ts is null then
+        problems := problems || todo.problem('query', 'due_before', 'must be an RFC 3339 date-time with an offset or a date',
+                                             'datetime_parsing');
+    end if;
+    if due_after is not null and after_ts is null then
+        problems := problems || todo.problem('query', 'due_after', 'must be an RFC 3339 date-time with an offset or a date',
+                                             'datetime_parsing');
+    end if;
     if jsonb_array_length(problems) > 0 then
         perform todo.fail_validation(problems);
     end if;
-    pending := status in ('all', 'pending');
-    done := status in ('all', 'completed');
 
-    if sort_key = 'created' and descending then
-        select json_agg(todo.task_json(p.t)) filter (where p.n <= skip + page_size), count(*) into result, rows_seen
-          from (select u.t, row_number() over (order by u.k desc, u.i desc) n
-                  from ((select t, t.created_at k, t.id i from todo.tasks t
-                          where t.user_id = me and not t.completed and pending and todo.task_matches(t, needle)
-                          order by k desc, i desc limit skip + page_size + 1)
-                        union all
-                        (select t, t.created_at k, t.id i from todo.tasks t
-                          where t.user_id = me and t.completed and done and todo.task_matches(t, needle)
-                          order by k desc, i desc limit skip + page_size + 1)
-                        order by k desc, i desc limit skip + page_size + 1) u) p
-         where p.n > skip;
-    elsif sort_key = 'created' then
-        select json_agg(todo.task_json(p.t)) filter (where p.n <= skip + page_size), count(*) into result, rows_seen
-          from (select u.t, row_number() over (order by u.k, u.i) n
-                  from ((select t, t.created_at k, t.id i from todo.tasks t
-                          where t.user_id = me and not t.completed and pending and todo.task_matches(t, needle)
-                          order by k, i limit skip + page_size + 1)
-                        union all
-                        (select t, t.created_at k, t.id i from todo.tasks t
-                          where t.user_id = me and t.completed and done and todo.task_matches(t, needle)
-                          order by k, i limit skip + page_size + 1)
-                        order by k, i limit skip + page_size + 1) u) p
-         where p.n > skip;
-    elsif sort_key = 'updated' and descending then
-        select json_agg(todo.task_json(p.t)) filter (where p.n <= skip + page_size), count(*) into result, rows_seen
-          from (select u.t, row_number() over (order by u.k desc, u.i desc) n
-                  from ((select t, t.updated_at k, t.id i from todo.tasks t
-                          where t.user_id = me and not t.completed and pending and todo.task_matches(t, needle)
-                          order by k desc, i desc limit skip + page_size + 1)
-                        union all
-                        (select t, t.updated_at k, t.id i from todo.tasks t
-                          where t.user_id = me and t.completed and done and todo.task_matches(t, needle)
-                          order by k desc, i desc limit skip + page_size + 1)
-                        order by k desc, i desc limit skip + page_size + 1) u) p
-         where p.n > skip;
-    elsif sort_key = 'updated' then
-        select json_agg(todo.task_json(p.t)) filter (where p.n <= skip + page_size), count(*) into result, rows_seen
-          from (select u.t, row_number() over (order by u.k, u.i) n
-                  from ((select t, t.updated_at k, t.id i from todo.tasks t
-                          where t.user_id = me and not t.completed and pending and todo.task_matches(t, needle)
-                          order by k, i limit skip + page_size + 1)
-                        union all
-                        (select t, t.updated_at k, t.id i from todo.tasks t
-                          where t.user_id = me and t.completed and done and todo.task_matches(t, needle)
-                          order by k, i limit skip + page_size + 1)
-                        order by k, i limit skip + page_size + 1) u) p
-         where p.n > skip;
-    elsif descending then
-        select json_agg(todo.task_json(p.t)) filter (where p.n <= skip + page_size), count(*) into result, rows_seen
-          from (select u.t, row_number() over (order by u.k desc, u.i desc) n
-                  from ((select t, lower(t.title) k, t.id i from todo.tasks t
-                          where t.user_id = me and not t.completed and pending and todo.task_matches(t, needle)
-                          order by k desc, i desc limit skip + page_size + 1)
-                        union all
-                        (select t, lower(t.title) k, t.id i from todo.tasks t
-                          where t.user_id = me and t.completed and done and todo.task_matches(t, needle)
-                          order by k desc, i desc limit skip + page_size + 1)
-                        order by k desc, i desc limit skip + page_size + 1) u) p
-         where p.n > skip;
-    else
-        select json_agg(todo.task_json(p.t)) filter (where p.n <= skip + page_size), count(*) into result, rows_seen
-          from (select u.t, row_number() over (order by u.k, u.i) n
-                  from ((select t, lower(t.title) k, t.id i from todo.tasks t
-                          where t.user_id = me and not t.completed and pending and todo.task_matches(t, needle)
-                          order by k, i limit skip + page_size + 1)
-                        union all
-                        (select t, lower(t.title) k, t.id i from todo.tasks t
-                          where t.user_id = me and t.completed and done and todo.task_matches(t, needle)
-                          order by k, i limit skip + page_size + 1)
-                        order by k, i limit skip + page_size + 1) u) p
-         where p.n > skip;
+    select p.page, p.rows_seen into result, rows_seen
+      from todo.list_page(sort_key, descending, todo.current_user_id(), status in ('all', 'pending'),
+                          status in ('all', 'completed'), needle, want_priority, want_tags, after_ts, before_ts, skip,
+                          page_size) p;
+    result := coalesce(result, '[]');
+    if todo.not_modified('W/"' || md5(result::text || case when rows_seen > page_size then ' next' else '' end) || '"',
+                         if_none_match) then
+        return null;
     end if;
     if rows_seen > page_size then
         perform set_config('response.next_offset', (skip + page_size)::text, true);
     end if;
-    return coalesce(result, '[]');
+    return result;
 end
 $$;
 
-revoke all on function api.list_tasks(text, text, text, text, text, text) from public;
-grant execute on function api.list_tasks(text, text, text, text, text, text) to todo_gateway, todo_admin;
+revoke all on function api.list_tasks(text, text, text, text, text, text, text, text[], text, text, text) from public;
+grant execute on function api.list_tasks(text, text, text, text, text, text, text, text[], text, text, text)
+    to todo_gateway, todo_admin;

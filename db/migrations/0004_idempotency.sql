@@ -23,6 +23,7 @@ create table todo.idempotency_keys (
     status              integer not null,
     body                text,
     location            text,
+    etag                text,
     created_at          timestamptz not null default now(),
     constraint idempotency_keys_pkey primary key (user_id, key),
     constraint idempotency_keys_key_valid check (key ~ '^[\x20-\x7e]{1,255}$'),

@@ -2,7 +2,7 @@
 -- the api functions' signatures and who may call them. Catalog checks, run as postgres;
 -- what the rules do to real users is the business of the files after this one.
 BEGIN;
-SELECT plan(134);
+SELECT plan(153);
 
 -- tables and columns ---------------------------------------------------------------------
 
@@ -13,8 +13,9 @@ SELECT tables_are('todo', ARRAY['tasks', 'users', 'revocations', 'idempotency_ke
 SELECT tables_are('api', ARRAY[]::name[], 'schema api holds no table, only functions');
 
 SELECT columns_are('todo', 'tasks',
-                   ARRAY['id', 'user_id', 'title', 'description', 'completed', 'created_at', 'updated_at'],
-                   'todo.tasks has exactly the columns of a task');
+                   ARRAY['id', 'user_id', 'title', 'description', 'completed', 'created_at', 'updated_at', 'due_date',
+                         'priority', 'tags', 'recurrence', 'month_day', 'previous_id'],
+                   'todo.tasks has exactly the columns of a task, and the two that link a recurring series');
 SELECT col_type_is('todo', 'tasks', 'id', 'bigint', 'a task id is a bigint');
 SELECT col_type_is('todo', 'tasks', 'user_id', 'text', 'a task''s user_id is text (Better Auth ids are strings)');
 SELECT col_type_is('todo', 'tasks', 'title', 'text', 'a task title is text');
@@ -27,6 +28,20 @@ SELECT col_not_null('todo', 'tasks', 'user_id', 'every task belongs to a user');
 SELECT col_not_null('todo', 'tasks', 'title', 'every task has a title');
 SELECT col_is_null('todo', 'tasks', 'description', 'a task''s description may be null');
 SELECT col_not_null('todo', 'tasks', 'completed', 'a task is completed or not, never null');
+SELECT col_type_is('todo', 'tasks', 'due_date', 'timestamp with time zone', 'a task''s due_date is a timestamptz');
+SELECT col_is_null('todo', 'tasks', 'due_date', 'a task''s due_date may be null');
+SELECT col_type_is('todo', 'tasks', 'priority', 'text', 'a task''s priority is text');
+SELECT col_not_null('todo', 'tasks', 'priority', 'every task has a priority');
+SELECT col_default_is('todo', 'tasks', 'priority', 'medium', 'a task''s priority is medium unless said otherwise');
+SELECT col_type_is('todo', 'tasks', 'tags', 'text[]', 'a task''s tags are a text[]');
+SELECT col_not_null('todo', 'tasks', 'tags', 'a task''s tags are never null (none is {})');
+SELECT col_default_is('todo', 'tasks', 'tags', '{}', 'a task has no tags unless said otherwise');
+SELECT col_type_is('todo', 'tasks', 'recurrence', 'text', 'a task''s recurrence is text');
+SELECT col_is_null('todo', 'tasks', 'recurrence', 'a task''s recurrence may be null (it does not recur)');
+SELECT col_type_is('todo', 'tasks', 'month_day', 'smallint', 'the day of month a monthly series keeps is a smallint');
+SELECT col_type_is('todo', 'tasks', 'previous_id', 'bigint', 'the occurrence a task follows is a task id');
+SELECT fk_ok('todo', 'tasks', ARRAY['user_id', 'previous_id'], 'todo', 'tasks', ARRAY['user_id', 'id'],
+             'a task''s previous occurrence is a task of the same user');
 
 SELECT columns_are('todo', 'users', ARRAY['id', 'email', 'name', 'password_hash', 'created_at'],
                    'todo.users has exactly the columns of an account');
@@ -149,6 +164,20 @@ SELECT has_index('todo', 'tasks', 'tasks_user_id_completed_updated_at_idx', ARRA
                  'todo.tasks has an index on (user_id, completed, updated_at, id) for the list by update');
 SELECT has_index('todo', 'tasks', 'tasks_user_id_completed_title_idx', ARRAY['user_id', 'completed', 'lower(title)', 'id'],
                  'todo.tasks has an index on (user_id, completed, lower(title), id) for the list by title');
+SELECT has_index('todo', 'tasks', 'tasks_user_id_completed_due_date_idx', ARRAY['user_id', 'completed', 'due_date', 'id'],
+                 'todo.tasks has an index on (user_id, completed, due_date, id) for the list by due date, ascending');
+SELECT is((SELECT pg_get_indexdef('todo.tasks_user_id_completed_due_date_desc_idx'::regclass)),
+          'CREATE INDEX tasks_user_id_completed_due_date_desc_idx ON todo.tasks USING btree '
+          '(user_id, completed, due_date DESC NULLS LAST, id DESC)',
+          'todo.tasks has an index on (user_id, completed, due_date desc nulls last, id desc) for the list by due date, '
+          'descending, tasks without one last');
+SELECT has_index('todo', 'tasks', 'tasks_user_id_completed_priority_idx',
+                 ARRAY['user_id', 'completed', 'todo.priority_rank(priority)', 'id'],
+                 'todo.tasks has an index on (user_id, completed, todo.priority_rank(priority), id) for the list by priority');
+SELECT is((SELECT pg_get_indexdef('todo.tasks_user_id_previous_id_key'::regclass)),
+          'CREATE UNIQUE INDEX tasks_user_id_previous_id_key ON todo.tasks USING btree (user_id, previous_id) '
+          'WHERE (previous_id IS NOT NULL)',
+          'todo.tasks has a unique index on (user_id, previous_id): one next occurrence per occurrence');
 SELECT ok(EXISTS (SELECT FROM pg_index i
                    WHERE i.indrelid = 'todo.tasks'::regclass
                      AND i.indkey[0] = (SELECT attnum FROM pg_attribute
@@ -160,9 +189,11 @@ SELECT index_is_unique('todo', 'users', 'users_email_key', 'emails are unique re
 
 SELECT results_eq($$SELECT conname::text COLLATE "default" FROM pg_constraint
                     WHERE conrelid = 'todo.tasks'::regclass AND contype = 'c' ORDER BY 1$$,
-                  ARRAY['tasks_description_length', 'tasks_title_length', 'tasks_user_id_valid'],
-                  'todo.tasks carries the named CHECK constraints tasks_title_length, tasks_description_length '
-                  'and tasks_user_id_valid');
+                  ARRAY['tasks_description_length', 'tasks_due_date_range', 'tasks_month_day_valid', 'tasks_priority_valid',
+                        'tasks_recurrence_needs_due_date', 'tasks_recurrence_valid', 'tasks_tags_count', 'tasks_tags_valid',
+                        'tasks_title_length', 'tasks_user_id_valid'],
+                  'todo.tasks carries its named CHECK constraints: the title, description and user_id rules and those '
+                  'of due_date, priority, tags and recurrence');
 SELECT results_eq($$SELECT conname::text COLLATE "default" FROM pg_constraint
                     WHERE conrelid = 'todo.users'::regclass AND contype = 'c' ORDER BY 1$$,
                   ARRAY['users_email_valid', 'users_id_valid', 'users_name_length', 'users_password_hash_is_bcrypt'],
@@ -170,6 +201,9 @@ SELECT results_eq($$SELECT conname::text COLLATE "default" FROM pg_constraint
 SELECT has_trigger('todo', 'tasks', 'tasks_touch', 'todo.tasks has the tasks_touch trigger');
 SELECT trigger_is('todo', 'tasks', 'tasks_touch', 'todo', 'tasks_touch',
                   'the tasks_touch trigger runs todo.tasks_touch()');
+SELECT has_trigger('todo', 'tasks', 'tasks_recur', 'todo.tasks has the tasks_recur trigger');
+SELECT trigger_is('todo', 'tasks', 'tasks_recur', 'todo', 'tasks_recur',
+                  'the tasks_recur trigger runs todo.tasks_recur()');
 
 -- the api functions: names, signatures, return types -------------------------------------
 
@@ -186,35 +220,42 @@ SELECT results_eq(
        'idempotency_key text DEFAULT NULL::text, request_fingerprint text DEFAULT NULL::text, '
        'success_status integer DEFAULT NULL::integer', 'void'),
       ('api.create_task(text)', 'body text', 'json'),
-      ('api.delete_task(bigint)', 'id bigint', 'json'),
-      ('api.get_task(bigint)', 'id bigint', 'json'),
-      ('api.list_tasks(text,text,text,text,text,text)',
+      ('api.delete_task(bigint,text,text)',
+       'id bigint, if_match text DEFAULT NULL::text, if_none_match text DEFAULT NULL::text', 'json'),
+      ('api.get_task(bigint,text)', 'id bigint, if_none_match text DEFAULT NULL::text', 'json'),
+      ('api.list_tasks(text,text,text,text,text,text,text,text[],text,text,text)',
        'status text DEFAULT NULL::text, sort text DEFAULT NULL::text, "order" text DEFAULT NULL::text, '
-       'q text DEFAULT NULL::text, "limit" text DEFAULT NULL::text, "offset" text DEFAULT NULL::text', 'json'),
+       'q text DEFAULT NULL::text, "limit" text DEFAULT NULL::text, "offset" text DEFAULT NULL::text, '
+       'priority text DEFAULT NULL::text, tag text[] DEFAULT NULL::text[], due_before text DEFAULT NULL::text, '
+       'due_after text DEFAULT NULL::text, if_none_match text DEFAULT NULL::text', 'json'),
       ('api.login(text)', 'body text', 'json'),
       ('api.logout()', '', 'json'),
       ('api.me()', '', 'json'),
-      ('api.patch_task(bigint,text)', 'id bigint, body text', 'json'),
+      ('api.patch_task(bigint,text,text,text)',
+       'id bigint, body text, if_match text DEFAULT NULL::text, if_none_match text DEFAULT NULL::text', 'json'),
       ('api.register(text)', 'body text', 'json'),
-      ('api.set_task_completion(bigint,text)', 'id bigint, body text DEFAULT NULL::text', 'json'),
-      ('api.update_task(bigint,text)', 'id bigint, body text', 'json')$$,
+      ('api.set_task_completion(bigint,text,text,text)',
+       'id bigint, body text DEFAULT NULL::text, if_match text DEFAULT NULL::text, if_none_match text DEFAULT NULL::text',
+       'json'),
+      ('api.update_task(bigint,text,text,text)',
+       'id bigint, body text, if_match text DEFAULT NULL::text, if_none_match text DEFAULT NULL::text', 'json')$$,
     'every api function has the exact signature the gateway calls: argument names, types, defaults and result '
     '(a body is the client''s text, parsed by the function that checks it)');
 SELECT function_returns('api', 'begin_request', ARRAY['text', 'bigint', 'timestamp with time zone', 'text', 'text', 'integer'], 'void',
                         'api.begin_request(text, bigint, timestamptz, text, text, integer) returns void');
 SELECT function_returns('api', 'create_task', ARRAY['text'], 'json', 'api.create_task(text) returns json');
-SELECT function_returns('api', 'delete_task', ARRAY['bigint'], 'json', 'api.delete_task(bigint) returns json');
-SELECT function_returns('api', 'get_task', ARRAY['bigint'], 'json', 'api.get_task(bigint) returns json');
-SELECT function_returns('api', 'list_tasks', ARRAY['text', 'text', 'text', 'text', 'text', 'text'], 'json',
-                        'api.list_tasks(text x 6) returns json');
+SELECT function_returns('api', 'delete_task', ARRAY['bigint', 'text', 'text'], 'json', 'api.delete_task(bigint, text, text) returns json');
+SELECT function_returns('api', 'get_task', ARRAY['bigint', 'text'], 'json', 'api.get_task(bigint, text) returns json');
+SELECT function_returns('api', 'list_tasks', ARRAY['text', 'text', 'text', 'text', 'text', 'text', 'text', 'text[]', 'text', 'text', 'text'], 'json',
+                        'api.list_tasks(text x 7, text[], text x 3) returns json');
 SELECT function_returns('api', 'login', ARRAY['text'], 'json', 'api.login(text) returns json');
 SELECT function_returns('api', 'logout', ARRAY[]::name[], 'json', 'api.logout() returns json');
 SELECT function_returns('api', 'me', ARRAY[]::name[], 'json', 'api.me() returns json');
-SELECT function_returns('api', 'patch_task', ARRAY['bigint', 'text'], 'json', 'api.patch_task(bigint, text) returns json');
+SELECT function_returns('api', 'patch_task', ARRAY['bigint', 'text', 'text', 'text'], 'json', 'api.patch_task(bigint, text, text, text) returns json');
 SELECT function_returns('api', 'register', ARRAY['text'], 'json', 'api.register(text) returns json');
-SELECT function_returns('api', 'set_task_completion', ARRAY['bigint', 'text'], 'json',
-                        'api.set_task_completion(bigint, text) returns json');
-SELECT function_returns('api', 'update_task', ARRAY['bigint', 'text'], 'json', 'api.update_task(bigint, text) returns json');
+SELECT function_returns('api', 'set_task_completion', ARRAY['bigint', 'text', 'text', 'text'], 'json',
+                        'api.set_task_completion(bigint, text, text, text) returns json');
+SELECT function_returns('api', 'update_task', ARRAY['bigint', 'text', 'text', 'text'], 'json', 'api.update_task(bigint, text, text, text) returns json');
 
 -- SECURITY DEFINER: only the two account functions and the cleanup of expired Idempotency-Keys,
 -- each with a pinned search_path -----------------------------------------------------------
@@ -249,23 +290,23 @@ SELECT function_privs_are('api', 'create_task', ARRAY['text'], 'todo_admin', ARR
                           'todo_admin may execute api.create_task');
 SELECT function_privs_are('api', 'create_task', ARRAY['text'], 'public', ARRAY[]::name[],
                           'PUBLIC may not execute api.create_task');
-SELECT function_privs_are('api', 'delete_task', ARRAY['bigint'], 'todo_gateway', ARRAY['EXECUTE'],
+SELECT function_privs_are('api', 'delete_task', ARRAY['bigint', 'text', 'text'], 'todo_gateway', ARRAY['EXECUTE'],
                           'todo_gateway may execute api.delete_task');
-SELECT function_privs_are('api', 'delete_task', ARRAY['bigint'], 'todo_admin', ARRAY['EXECUTE'],
+SELECT function_privs_are('api', 'delete_task', ARRAY['bigint', 'text', 'text'], 'todo_admin', ARRAY['EXECUTE'],
                           'todo_admin may execute api.delete_task');
-SELECT function_privs_are('api', 'delete_task', ARRAY['bigint'], 'public', ARRAY[]::name[],
+SELECT function_privs_are('api', 'delete_task', ARRAY['bigint', 'text', 'text'], 'public', ARRAY[]::name[],
                           'PUBLIC may not execute api.delete_task');
-SELECT function_privs_are('api', 'get_task', ARRAY['bigint'], 'todo_gateway', ARRAY['EXECUTE'],
+SELECT function_privs_are('api', 'get_task', ARRAY['bigint', 'text'], 'todo_gateway', ARRAY['EXECUTE'],
                           'todo_gateway may execute api.get_task');
-SELECT function_privs_are('api', 'get_task', ARRAY['bigint'], 'todo_admin', ARRAY['EXECUTE'],
+SELECT function_privs_are('api', 'get_task', ARRAY['bigint', 'text'], 'todo_admin', ARRAY['EXECUTE'],
                           'todo_admin may execute api.get_task');
-SELECT function_privs_are('api', 'get_task', ARRAY['bigint'], 'public', ARRAY[]::name[],
+SELECT function_privs_are('api', 'get_task', ARRAY['bigint', 'text'], 'public', ARRAY[]::name[],
                           'PUBLIC may not execute api.get_task');
-SELECT function_privs_are('api', 'list_tasks', ARRAY['text', 'text', 'text', 'text', 'text', 'text'], 'todo_gateway',
+SELECT function_privs_are('api', 'list_tasks', ARRAY['text', 'text', 'text', 'text', 'text', 'text', 'text', 'text[]', 'text', 'text', 'text'], 'todo_gateway',
                           ARRAY['EXECUTE'], 'todo_gateway may execute api.list_tasks');
-SELECT function_privs_are('api', 'list_tasks', ARRAY['text', 'text', 'text', 'text', 'text', 'text'], 'todo_admin',
+SELECT function_privs_are('api', 'list_tasks', ARRAY['text', 'text', 'text', 'text', 'text', 'text', 'text', 'text[]', 'text', 'text', 'text'], 'todo_admin',
                           ARRAY['EXECUTE'], 'todo_admin may execute api.list_tasks');
-SELECT function_privs_are('api', 'list_tasks', ARRAY['text', 'text', 'text', 'text', 'text', 'text'], 'public',
+SELECT function_privs_are('api', 'list_tasks', ARRAY['text', 'text', 'text', 'text', 'text', 'text', 'text', 'text[]', 'text', 'text', 'text'], 'public',
                           ARRAY[]::name[], 'PUBLIC may not execute api.list_tasks');
 SELECT function_privs_are('api', 'login', ARRAY['text'], 'todo_gateway', ARRAY['EXECUTE'],
                           'todo_gateway may execute api.login');
@@ -285,11 +326,11 @@ SELECT function_privs_are('api', 'me', ARRAY[]::name[], 'todo_admin', ARRAY['EXE
                           'todo_admin may execute api.me');
 SELECT function_privs_are('api', 'me', ARRAY[]::name[], 'public', ARRAY[]::name[],
                           'PUBLIC may not execute api.me');
-SELECT function_privs_are('api', 'patch_task', ARRAY['bigint', 'text'], 'todo_gateway', ARRAY['EXECUTE'],
+SELECT function_privs_are('api', 'patch_task', ARRAY['bigint', 'text', 'text', 'text'], 'todo_gateway', ARRAY['EXECUTE'],
                           'todo_gateway may execute api.patch_task');
-SELECT function_privs_are('api', 'patch_task', ARRAY['bigint', 'text'], 'todo_admin', ARRAY['EXECUTE'],
+SELECT function_privs_are('api', 'patch_task', ARRAY['bigint', 'text', 'text', 'text'], 'todo_admin', ARRAY['EXECUTE'],
                           'todo_admin may execute api.patch_task');
-SELECT function_privs_are('api', 'patch_task', ARRAY['bigint', 'text'], 'public', ARRAY[]::name[],
+SELECT function_privs_are('api', 'patch_task', ARRAY['bigint', 'text', 'text', 'text'], 'public', ARRAY[]::name[],
                           'PUBLIC may not execute api.patch_task');
 SELECT function_privs_are('api', 'register', ARRAY['text'], 'todo_gateway', ARRAY['EXECUTE'],
                           'todo_gateway may execute api.register');
@@ -297,17 +338,17 @@ SELECT function_privs_are('api', 'register', ARRAY['text'], 'todo_admin', ARRAY[
                           'todo_admin may execute api.register');
 SELECT function_privs_are('api', 'register', ARRAY['text'], 'public', ARRAY[]::name[],
                           'PUBLIC may not execute api.register');
-SELECT function_privs_are('api', 'set_task_completion', ARRAY['bigint', 'text'], 'todo_gateway', ARRAY['EXECUTE'],
+SELECT function_privs_are('api', 'set_task_completion', ARRAY['bigint', 'text', 'text', 'text'], 'todo_gateway', ARRAY['EXECUTE'],
                           'todo_gateway may execute api.set_task_completion');
-SELECT function_privs_are('api', 'set_task_completion', ARRAY['bigint', 'text'], 'todo_admin', ARRAY['EXECUTE'],
+SELECT function_privs_are('api', 'set_task_completion', ARRAY['bigint', 'text', 'text', 'text'], 'todo_admin', ARRAY['EXECUTE'],
                           'todo_admin may execute api.set_task_completion');
-SELECT function_privs_are('api', 'set_task_completion', ARRAY['bigint', 'text'], 'public', ARRAY[]::name[],
+SELECT function_privs_are('api', 'set_task_completion', ARRAY['bigint', 'text', 'text', 'text'], 'public', ARRAY[]::name[],
                           'PUBLIC may not execute api.set_task_completion');
-SELECT function_privs_are('api', 'update_task', ARRAY['bigint', 'text'], 'todo_gateway', ARRAY['EXECUTE'],
+SELECT function_privs_are('api', 'update_task', ARRAY['bigint', 'text', 'text', 'text'], 'todo_gateway', ARRAY['EXECUTE'],
                           'todo_gateway may execute api.update_task');
-SELECT function_privs_are('api', 'update_task', ARRAY['bigint', 'text'], 'todo_admin', ARRAY['EXECUTE'],
+SELECT function_privs_are('api', 'update_task', ARRAY['bigint', 'text', 'text', 'text'], 'todo_admin', ARRAY['EXECUTE'],
                           'todo_admin may execute api.update_task');
-SELECT function_privs_are('api', 'update_task', ARRAY['bigint', 'text'], 'public', ARRAY[]::name[],
+SELECT function_privs_are('api', 'update_task', ARRAY['bigint', 'text', 'text', 'text'], 'public', ARRAY[]::name[],
                           'PUBLIC may not execute api.update_task');
 
 SELECT is_empty($$SELECT p.oid::regprocedure FROM pg_proc p
@@ -315,9 +356,9 @@ SELECT is_empty($$SELECT p.oid::regprocedure FROM pg_proc p
                      AND has_function_privilege('public', p.oid, 'EXECUTE')$$,
                 'PUBLIC may execute no function of schemas api and todo, present or future');
 SELECT is_empty($$SELECT p.oid::regprocedure FROM pg_proc p
-                   WHERE p.pronamespace = 'todo'::regnamespace AND p.proname IN ('session_json', 'tasks_touch')
+                   WHERE p.pronamespace = 'todo'::regnamespace AND p.proname IN ('session_json', 'tasks_touch', 'tasks_recur')
                      AND has_function_privilege('todo_gateway', p.oid, 'EXECUTE')$$,
-                'todo_gateway may not execute todo.session_json (the iat minting helper) nor the trigger function');
+                'todo_gateway may not execute todo.session_json (the iat minting helper) nor the trigger functions');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -104,7 +104,7 @@ SELECT is(pg_temp.ids(api.list_tasks("limit" => '1000')), ARRAY[:date, :cherry, 
 -- unknown values: 422 --------------------------------------------------------------------
 
 SELECT throws_ok($$SELECT api.list_tasks(status => 'done')$$, 'PT422', NULL, 'alice cannot filter by status=done');
-SELECT throws_ok($$SELECT api.list_tasks(sort => 'priority')$$, 'PT422', NULL, 'alice cannot sort by priority');
+SELECT throws_ok($$SELECT api.list_tasks(sort => 'importance')$$, 'PT422', NULL, 'alice cannot sort by a key the list lacks');
 SELECT throws_ok($$SELECT api.list_tasks(sort => 'id')$$, 'PT422', NULL, 'alice cannot sort by id');
 SELECT throws_ok($$SELECT api.list_tasks("order" => 'up')$$, 'PT422', NULL, 'alice cannot order up');
 SELECT throws_ok($$SELECT api.list_tasks(status => 'ALL')$$, 'PT422', NULL, 'alice cannot filter by status=ALL (the enums are lower-case)');

@@ -29,7 +29,8 @@ SELECT api.begin_request('alice');
 
 SELECT api.create_task('{"title": "Buy bread", "description": "rye", "user_id": "bob", "id": 1}') AS created \gset
 SELECT is((SELECT array_agg(k ORDER BY k) FROM json_object_keys(:'created'::json) k),
-          ARRAY['completed', 'created_at', 'description', 'id', 'title', 'updated_at', 'user_id'],
+          ARRAY['completed', 'created_at', 'description', 'due_date', 'id', 'priority', 'recurrence', 'tags', 'title',
+                'updated_at', 'user_id'],
           'alice''s new task has exactly the fields of a task');
 SELECT is(json_typeof(:'created'::json->'id'), 'number', 'a task id is a JSON number');
 SELECT is(:'created'::json->>'user_id', 'alice', 'alice''s task is hers even when the body names bob');
@@ -60,7 +61,8 @@ SELECT results_eq(format('SELECT title, description, completed, created_at, upda
                   'alice''s PUT is stored as answered');
 SELECT is(api.update_task(:put_task, '{"title": "Buy oat milk", "description": "one litre", "completed": false}')::jsonb
               - 'created_at' - 'updated_at' - 'id' - 'user_id',
-          '{"title": "Buy oat milk", "description": "one litre", "completed": false}'::jsonb,
+          '{"title": "Buy oat milk", "description": "one litre", "completed": false,
+           "due_date": null, "priority": "medium", "tags": [], "recurrence": null}'::jsonb,
           'alice''s PUT with every field sets every field');
 SELECT throws_ok($$SELECT api.update_task(0, '{"title": "Ghost"}')$$, 'PT404', NULL,
                  'alice cannot replace a task that does not exist');
@@ -68,27 +70,35 @@ SELECT throws_ok($$SELECT api.update_task(0, '{"title": "Ghost"}')$$, 'PT404', N
 -- PATCH: only the named fields ------------------------------------------------------------
 
 SELECT is(api.patch_task(:patch_task, '{"completed": true}')::jsonb - 'created_at' - 'updated_at' - 'id' - 'user_id',
-          '{"title": "Call mum", "description": "about Sunday", "completed": true}'::jsonb,
+          '{"title": "Call mum", "description": "about Sunday", "completed": true,
+           "due_date": null, "priority": "medium", "tags": [], "recurrence": null}'::jsonb,
           'alice''s PATCH of completed changes completed alone');
 SELECT is(api.patch_task(:patch_task, '{"title": " Call dad "}')::jsonb - 'created_at' - 'updated_at' - 'id' - 'user_id',
-          '{"title": "Call dad", "description": "about Sunday", "completed": true}'::jsonb,
+          '{"title": "Call dad", "description": "about Sunday", "completed": true,
+           "due_date": null, "priority": "medium", "tags": [], "recurrence": null}'::jsonb,
           'alice''s PATCH of the title changes the title alone, trimmed');
 SELECT is(api.patch_task(:patch_task, '{"description": "and Monday"}')::jsonb - 'created_at' - 'updated_at' - 'id' - 'user_id',
-          '{"title": "Call dad", "description": "and Monday", "completed": true}'::jsonb,
+          '{"title": "Call dad", "description": "and Monday", "completed": true,
+           "due_date": null, "priority": "medium", "tags": [], "recurrence": null}'::jsonb,
           'alice''s PATCH of the description changes the description alone');
 SELECT is(api.patch_task(:patch_task, '{"description": null}')::jsonb - 'created_at' - 'updated_at' - 'id' - 'user_id',
-          '{"title": "Call dad", "description": null, "completed": true}'::jsonb,
+          '{"title": "Call dad", "description": null, "completed": true,
+           "due_date": null, "priority": "medium", "tags": [], "recurrence": null}'::jsonb,
           'alice''s PATCH with "description": null clears the description alone');
 SELECT is(api.patch_task(:patch_task, '{}')::jsonb - 'created_at' - 'updated_at' - 'id' - 'user_id',
-          '{"title": "Call dad", "description": null, "completed": true}'::jsonb,
+          '{"title": "Call dad", "description": null, "completed": true,
+           "due_date": null, "priority": "medium", "tags": [], "recurrence": null}'::jsonb,
           'alice''s empty PATCH changes nothing');
 SELECT is(api.patch_task(:patch_task, '{"title": "Call mum", "description": "x", "completed": false}')::jsonb
               - 'created_at' - 'updated_at' - 'id' - 'user_id',
-          '{"title": "Call mum", "description": "x", "completed": false}'::jsonb,
+          '{"title": "Call mum", "description": "x", "completed": false,
+           "due_date": null, "priority": "medium", "tags": [], "recurrence": null}'::jsonb,
           'alice''s PATCH of every field changes every field');
-SELECT results_eq(format('SELECT created_at, updated_at FROM todo.tasks WHERE id = %s', :patch_task),
-                  $$VALUES ('2020-01-01Z'::timestamptz, now())$$,
-                  'alice''s PATCH stamps updated_at and leaves created_at alone');
+SELECT results_eq(format('SELECT created_at, updated_at - now() < interval ''1 ms'' AND updated_at > now() FROM todo.tasks WHERE id = %s',
+                         :patch_task),
+                  $$VALUES ('2020-01-01Z'::timestamptz, true)$$,
+                  'alice''s PATCH stamps updated_at with the time of the request, a microsecond past her earlier writes '
+                  'of the task in this transaction, and leaves created_at alone');
 SELECT throws_ok($$SELECT api.patch_task(0, '{}')$$, 'PT404', NULL, 'alice cannot patch a task that does not exist');
 
 -- the completion route: no body toggles, a body sets ---------------------------------------
@@ -105,9 +115,11 @@ SELECT is(api.set_task_completion(:done_task, '{"completed": false}')->>'complet
           'alice''s {"completed": false} sets it back');
 SELECT is(api.set_task_completion(:done_task, '{"completed": false}')->>'title', 'Water the plants',
           'the completion route leaves the title alone');
-SELECT results_eq(format('SELECT created_at, updated_at FROM todo.tasks WHERE id = %s', :done_task),
-                  $$VALUES ('2020-01-01Z'::timestamptz, now())$$,
-                  'alice''s completion stamps updated_at and leaves created_at alone');
+SELECT results_eq(format('SELECT created_at, updated_at - now() < interval ''1 ms'' AND updated_at > now() FROM todo.tasks WHERE id = %s',
+                         :done_task),
+                  $$VALUES ('2020-01-01Z'::timestamptz, true)$$,
+                  'alice''s completion stamps updated_at with the time of the request, a microsecond past her earlier '
+                  'writes of the task in this transaction, and leaves created_at alone');
 SELECT throws_ok('SELECT api.set_task_completion(0)', 'PT404', NULL,
                  'alice cannot complete a task that does not exist');
 

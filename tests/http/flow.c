@@ -12,8 +12,8 @@ int h_expect_task_at(const resp_t *r, const json_t *t, const char *user_id, cons
     const char *why = NULL;
     if (!json_is_object(t))
         why = "not an object";
-    else if (json_object_size(t) != 7)
-        why = "not exactly the 7 members";
+    else if (json_object_size(t) != 11)
+        why = "not exactly the 11 members";
     else if (!json_is_integer(json_object_get(t, "id")) || json_integer_value(json_object_get(t, "id")) <= 0)
         why = "id is not a positive integer";
     else if (!json_is_string(json_object_get(t, "user_id")))
@@ -30,6 +30,15 @@ int h_expect_task_at(const resp_t *r, const json_t *t, const char *user_id, cons
         why = "created_at is not an RFC 3339 UTC timestamp";
     else if (!json_is_string(json_object_get(t, "updated_at")) || !h_match(h_jstr(t, "updated_at"), ts))
         why = "updated_at is not an RFC 3339 UTC timestamp";
+    else if (!json_is_null(json_object_get(t, "due_date")) && !h_match(h_jstr(t, "due_date") ? h_jstr(t, "due_date") : "", ts))
+        why = "due_date is neither null nor an RFC 3339 UTC timestamp";
+    else if (!h_jstr(t, "priority") || !h_match(h_jstr(t, "priority"), "^(low|medium|high)$"))
+        why = "priority is not low, medium or high";
+    else if (!json_is_array(json_object_get(t, "tags")))
+        why = "tags is not an array";
+    else if (!json_is_null(json_object_get(t, "recurrence")) &&
+             !h_match(h_jstr(t, "recurrence") ? h_jstr(t, "recurrence") : "", "^(daily|weekly|monthly)$"))
+        why = "recurrence is neither null nor daily, weekly or monthly";
     char *dump = t ? json_dumps(t, JSON_COMPACT) : NULL;
     int ok =
         h_check_at(why == NULL, file, line, "task shape: %s: %s (%s)", why ? why : "ok", dump ? dump : "null", r ? r->what : "");

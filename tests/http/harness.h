@@ -214,7 +214,7 @@ char *b64url_encode(const unsigned char *data, size_t len); /* kept */
  * (CURL_HTTP_VERSION_1_1 or CURL_HTTP_VERSION_2_0). */
 void h_flow_crud(gateway_t *gw, proto_t p, long want_version);
 
-/* Checks a task object: the seven members and their types, timestamps in RFC 3339 UTC. */
+/* Checks a task object: the eleven members and their types, timestamps in RFC 3339 UTC. */
 int h_expect_task_at(const resp_t *r, const json_t *task, const char *user_id, const char *file, int line);
 #define EXPECT_TASK(r, task, user) h_expect_task_at((r), (task), (user), __FILE__, __LINE__)
 

@@ -697,7 +697,7 @@ static void test_list(void)
         const char *query, *fields[4]; /* NULL-terminated */
     } bad[] = {
         {"?status=done", {"status"}},
-        {"?sort=priority", {"sort"}},
+        {"?sort=importance", {"sort"}},
         {"?order=up", {"order"}},
         {"?limit=0", {"limit"}},
         {"?limit=1001", {"limit"}},
@@ -706,7 +706,7 @@ static void test_list(void)
         {"?limit=1.5", {"limit"}},
         {"?offset=-1", {"offset"}},
         {"?offset=x", {"offset"}},
-        {"?status=done&sort=priority", {"status", "sort"}},
+        {"?status=done&sort=importance", {"status", "sort"}},
         {"?order=sideways&limit=0&offset=no", {"order", "limit", "offset"}},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {

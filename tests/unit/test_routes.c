@@ -123,6 +123,10 @@ static void test_table(void)
         int params = (strstr(r->pattern, "{id}") != NULL) + ((r->flags & GW_BODY) != 0);
         for (size_t q = 0; q < GW_ROUTE_MAX_QUERY && r->query[q] != NULL; q++)
             params++;
+        for (size_t h = 0; h < GW_ROUTE_MAX_HEADERS && r->headers[h] != NULL; h++) {
+            params++;
+            CHECK(strspn(r->headers[h], "abcdefghijklmnopqrstuvwxyz-") == strlen(r->headers[h])); /* h2o's lower case */
+        }
         CHECK(params <= GW_ROUTE_MAX_PARAMS);
         for (int p = 1; p <= params; p++) {
             char ref[16];
@@ -134,6 +138,10 @@ static void test_table(void)
         CHECK(strstr(r->sql, beyond) == NULL);
     }
     CHECK(strstr(gw_routes_begin.sql, "api.begin_request($1") != NULL);
+    /* every GW_ROUTE_SQL statement returns the five columns of a reply, ETag and status among them */
+    for (size_t i = 0; i < gw_routes_count; i++)
+        if (gw_routes[i].kind == GW_ROUTE_SQL && gw_routes[i].sql[7] != '\'')
+            CHECK(strstr(gw_routes[i].sql, "current_setting('response.etag', true), current_setting('response.status', true)"));
     CHECK(strstr(gw_routes_begin.sql, "$6") != NULL && GW_BEGIN_PARAMS == 6);
     CHECK(strstr(gw_routes_begin.sql, "$7") == NULL);
     CHECK(gw_routes_count <= GW_METRICS_ROUTES); /* every route has its own metrics row */
@@ -161,6 +169,31 @@ static void test_idempotency_key_routes(void)
         taking += expected;
     }
     CHECK_EQ(taking, sizeof(takers) / sizeof(takers[0]));
+}
+
+/* The conditional request header fields each task route reads (RFC 9110 13): If-None-Match on a
+ * GET, If-Match and If-None-Match on a write; and the list's repeatable tag. */
+static void test_conditional_and_repeatable(void)
+{
+    gw_match_t m;
+    const gw_route_t *r = match("/api/u/tasks/1", GW_GET, 1, &m);
+    CHECK(r && strcmp(r->headers[0], "if-none-match") == 0 && r->headers[1] == NULL);
+    r = match("/api/u/tasks", GW_GET, 1, &m);
+    CHECK(r && strcmp(r->headers[0], "if-none-match") == 0);
+    static const unsigned writes[] = {GW_PUT, GW_PATCH, GW_DELETE};
+    for (size_t i = 0; i < 3; i++) {
+        r = match("/api/u/tasks/1", writes[i], 1, &m);
+        CHECK(r && strcmp(r->headers[0], "if-match") == 0 && strcmp(r->headers[1], "if-none-match") == 0);
+    }
+    r = match("/api/u/tasks/1/complete", GW_PATCH, 1, &m);
+    CHECK(r && strcmp(r->headers[0], "if-match") == 0 && strcmp(r->headers[1], "if-none-match") == 0);
+    CHECK(match("/api/u/tasks", GW_POST, 1, &m)->headers[0] == NULL); /* a new task has no version to compare */
+    r = match("/api/u/tasks", GW_GET, 1, &m);
+    int tag = -1;
+    for (int q = 0; q < GW_ROUTE_MAX_QUERY && r->query[q] != NULL; q++)
+        if (strcmp(r->query[q], "tag[]") == 0)
+            tag = q;
+    CHECK(tag >= 0 && strstr(r->sql, "$8::text[]") != NULL && tag + 1 == 8); /* no {id}, no body: the 8th argument */
 }
 
 static void test_allow(void)
@@ -195,6 +228,7 @@ int main(void)
     test_accounts();
     test_health();
     test_table();
+    test_conditional_and_repeatable();
     test_allow();
     test_idempotency_key_routes();
     test_ids();

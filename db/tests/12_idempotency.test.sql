@@ -26,7 +26,8 @@ DECLARE
 BEGIN
     PERFORM api.begin_request(user_id, NULL, NULL, key, fingerprint, status);
     EXECUTE format($q$SELECT CASE WHEN current_setting('idempotency.key', true) > ''
-                                  THEN todo.keep_answer(b::text, current_setting('response.location', true))
+                                  THEN todo.keep_answer(b::text, current_setting('response.location', true),
+                                                        current_setting('response.etag', true))
                                   ELSE b::text END
                         FROM %s b$q$, call) INTO answer;
     RETURN jsonb_build_object('answer', answer);
@@ -38,7 +39,7 @@ END $$;
 -- the table ----------------------------------------------------------------------------------
 
 SELECT columns_are('todo', 'idempotency_keys',
-                   ARRAY['user_id', 'key', 'request_fingerprint', 'status', 'body', 'location', 'created_at'],
+                   ARRAY['user_id', 'key', 'request_fingerprint', 'status', 'body', 'location', 'etag', 'created_at'],
                    'todo.idempotency_keys has exactly the columns of a stored answer');
 SELECT col_is_pk('todo', 'idempotency_keys', ARRAY['user_id', 'key'], 'a key is keyed by (user_id, key): a key is one user''s');
 SELECT ok((SELECT relrowsecurity AND relforcerowsecurity FROM pg_class WHERE oid = 'todo.idempotency_keys'::regclass),
