@@ -203,7 +203,7 @@ SELECT api.create_task(body) FROM (VALUES
     ('{"title": "E", "priority": "low"}')) v(body) ORDER BY body \g /dev/null
 SELECT results_eq(
     $$SELECT pg_temp.titles(page) FROM (VALUES
-        (api.list_tasks(priority => 'high', sort => 'title')), (api.list_tasks(priority => 'LOW', sort => 'title')),
+        (api.list_tasks(priority => 'high', sort => 'title')), (api.list_tasks(priority => 'low', sort => 'title')),
         (api.list_tasks(tag => '{WORK}', sort => 'title')), (api.list_tasks(tag => '{work, urgent}', sort => 'title')),
         (api.list_tasks(tag => '{work,home}')), (api.list_tasks(tag => '{" home "}')),
         (api.list_tasks(due_after => '2026-01-11', due_before => '2026-01-12', sort => 'title')),
@@ -220,9 +220,12 @@ SELECT results_eq(
         ('SELECT api.list_tasks(priority => ''urgent'')'), ('SELECT api.list_tasks(tag => ''{""}'')'),
         ('SELECT api.list_tasks(tag => ''{ok," "}'')'), ('SELECT api.list_tasks(tag => ARRAY[repeat(''x'', 51)])'),
         ('SELECT api.list_tasks(due_before => ''tomorrow'')'), ('SELECT api.list_tasks(due_after => ''2026-13-01'')'),
-        ('SELECT api.list_tasks(sort => ''due'')'), ('SELECT api.list_tasks(priority => ''1'', due_after => ''x'')')) v(call)$$,
-    $$VALUES ('priority'), ('tag'), ('tag'), ('tag'), ('due_before'), ('due_after'), ('sort'), ('priority, due_after')$$,
-    'alice''s bad priority, tag, due_before, due_after and sort values are 422s naming the query parameter');
+        ('SELECT api.list_tasks(sort => ''due'')'), ('SELECT api.list_tasks(priority => ''1'', due_after => ''x'')'),
+        ('SELECT api.list_tasks(priority => ''LOW'')')) v(call)$$,
+    $$VALUES ('priority'), ('tag'), ('tag'), ('tag'), ('due_before'), ('due_after'), ('sort'), ('priority, due_after'),
+             ('priority')$$,
+    'alice''s bad priority (upper case too, as for status and sort), tag, due_before, due_after and sort values are 422s '
+    'naming the query parameter');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -70,8 +70,10 @@ SELECT results_eq($$SELECT status, body, location FROM todo.idempotency_keys WHE
 SELECT pg_temp.request('alice', 'order-1', 'fp-milk', 201, $$api.create_task('{"title": "Buy milk"}')$$) AS retry \gset
 SELECT is(:'retry'::jsonb->>'sqlstate', 'IDRPL', 'alice''s retry with the same key and request is a replay (SQLSTATE IDRPL)');
 SELECT is((:'retry'::jsonb->>'detail')::jsonb,
-          jsonb_build_object('status', 201, 'body', :'first', 'location', :'first'::json->>'id'),
-          'the replay carries the stored status, body (the very text) and location');
+          jsonb_build_object('status', 201, 'body', :'first', 'location', :'first'::json->>'id',
+                             'etag', format('"%s.', :'first'::json->>'id')
+                                     || (SELECT split_part(etag, '.', 2) FROM todo.idempotency_keys WHERE key = 'order-1')),
+          'the replay carries the stored status, body (the very text), location and the task''s ETag');
 SELECT api.begin_request('alice');
 SELECT is((SELECT count(*) FROM todo.tasks WHERE title = 'Buy milk'), 1::bigint,
           'the retry ran nothing: alice still has one such task');

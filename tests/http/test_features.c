@@ -274,7 +274,7 @@ static void test_list(void)
     create(tok, base, "{\"title\": \"E\", \"priority\": \"low\", \"tags\": [\"a\\\"b,c\\\\d {x}\", \"caf\\u00e9\"]}");
 
     expect_titles(tok, base, "?priority=high", "[\"D\", \"A\"]");
-    expect_titles(tok, base, "?priority=LOW&sort=title", "[\"B\", \"E\"]");
+    expect_titles(tok, base, "?priority=low&sort=title", "[\"B\", \"E\"]");
     expect_titles(tok, base, "?tag=work", "[\"B\", \"A\"]");     /* case-insensitive */
     expect_titles(tok, base, "?tag=WORK&tag=urgent", "[\"A\"]"); /* every tag named */
     expect_titles(tok, base, "?tag=work&tag=home", "[]");
@@ -295,6 +295,7 @@ static void test_list(void)
 
     /* bad values: 422 naming each query parameter */
     expect_bad_query(tok, h_fmt("%s?priority=urgent", base), "priority", NULL);
+    expect_bad_query(tok, h_fmt("%s?priority=LOW", base), "priority", NULL); /* lower-case, as status and sort */
     expect_bad_query(tok, h_fmt("%s?tag=", base), "tag", NULL);
     expect_bad_query(tok, h_fmt("%s?tag=ok&tag=%%20", base), "tag", NULL);
     expect_bad_query(tok, h_fmt("%s?tag=%s", base, h_repeat("x", 51)), "tag", NULL);
