@@ -106,7 +106,7 @@ create or replace function todo.tags_problems(b jsonb)
     as $$
 begin
     if not b ? 'tags' then
-        return '[]';
+        return '[]'::jsonb;
     elsif jsonb_typeof(b->'tags') <> 'array' or jsonb_path_exists(b->'tags', '$[*] ? (@.type() != "string")') then
         return jsonb_build_array(todo.problem('body', 'tags', 'must be an array of strings', 'list_type'));
     elsif exists (select from jsonb_array_elements_text(b->'tags') tag where char_length(todo.trim_ws(tag)) not between 1 and 50) then
@@ -114,7 +114,7 @@ begin
     elsif cardinality(todo.tags_from_json(b->'tags')) > 10 then
         return jsonb_build_array(todo.problem('body', 'tags', 'must be at most 10 tags', 'too_long'));
     end if;
-    return '[]';
+    return '[]'::jsonb;
 end
 $$;
 

@@ -22,7 +22,7 @@ create function todo.tags_valid(tags text[]) returns boolean
     as $$
 declare
     tag text;
-    seen text[] := '{}';
+    seen text[] := '{}'::text[];
 begin
     if cardinality(tags) = 0 then
         return true;
