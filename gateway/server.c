@@ -157,6 +157,7 @@ static int thread_setup(gw_thread_t *t)
     char name[16];
     snprintf(name, sizeof(name), "w%zu", t->index);
     gw_log_set_thread(name);
+    gw_log_buffer(); /* the access log: one write per turn of the loop (log.c) */
     RAND_bytes((unsigned char *)&t->w.id_prefix, sizeof(t->w.id_prefix));
     t->loop = h2o_evloop_create();
     h2o_context_init(&t->w.ctx, t->loop, &globalconf);
@@ -185,6 +186,14 @@ static int thread_setup(gw_thread_t *t)
  * them arrives within a round trip), so that no client sees a reset for a request the server
  * never read. Then the database connections are closed. */
 #define LINGER_MS 500
+
+/* One turn of the thread's loop (at most ms when nothing happens), then its buffered log lines leave. */
+static void run_turn(gw_thread_t *t, int ms)
+{
+    h2o_evloop_run(t->loop, ms);
+    gw_log_flush();
+}
+
 static void thread_shutdown(gw_thread_t *t)
 {
     uint64_t start = gw_monotonic_ns(), deadline = start + (uint64_t)config->shutdown_timeout * 1000000000u;
@@ -198,18 +207,18 @@ static void thread_shutdown(gw_thread_t *t)
             h2o_socket_close(t->listeners[i]), t->listeners[i] = NULL;
     }
     while ((t->w.active > 0 || gw_db_pending(t->w.db) > 0) && gw_monotonic_ns() < deadline)
-        h2o_evloop_run(t->loop, 50);
+        run_turn(t, 50);
     if (t->w.active > 0 || gw_db_pending(t->w.db) > 0) {
         gw_log_warn("SHUTDOWN_TIMEOUT: answering %zu unfinished requests (502 if sent to the database, else 503)",
                     gw_db_pending(t->w.db));
         gw_db_fail_all(t->w.db, "shutting down");
     }
     for (int i = 0; i < 3; i++) /* let the last responses leave */
-        h2o_evloop_run(t->loop, 10);
+        run_turn(t, 10);
     if (linger_end < gw_monotonic_ns() + 100000000u)
         linger_end = gw_monotonic_ns() + 100000000u;
     while (gw_conns_drain() > 0 && gw_monotonic_ns() < linger_end)
-        h2o_evloop_run(t->loop, 20);
+        run_turn(t, 20);
     gw_db_destroy(t->w.db);
     t->w.db = NULL;
 }
@@ -224,7 +233,7 @@ static void *thread_main(void *arg)
     }
     report(&threads_ready);
     while (!atomic_load(&stopping)) {
-        h2o_evloop_run(t->loop, 100); /* returns on a signal (EINTR) too; loop on */
+        run_turn(t, 100); /* returns on a signal (EINTR) too; loop on */
         refresh_gauges(t);
     }
     thread_shutdown(t);
@@ -232,6 +241,7 @@ static void *thread_main(void *arg)
     /* Done. h2o 2.2.5 cannot dispose a context while clients still hold keep-alive
      * connections (it asserts), and has no way to close them; so the thread reports and
      * parks, and the process exits with its state intact and reachable. */
+    gw_log_unbuffer();
     report(&threads_done);
     for (;;)
         pause(); /* SIGTERM and SIGINT are blocked here: only the process's exit ends this */
@@ -245,6 +255,11 @@ static int configure(const gw_config_t *cfg, int *port, int *tls_port)
     globalconf.server_name = h2o_iovec_init(H2O_STRLIT("todo-gateway"));
     /* h2o's own 413 only beyond this (made JSON by fallback.c); up to it the handler answers */
     globalconf.max_request_entity_size = cfg->max_body + 1024 * 1024;
+    /* HTTP/2: h2o 2.2.5 advertises SETTINGS_MAX_CONCURRENT_STREAMS 100 (a constant of its
+     * SETTINGS frame) and refuses a 101st open stream (RST_STREAM REFUSED_STREAM); of those
+     * 100, at most HTTP2_MAX_CONCURRENT_REQUESTS run at once, the others waiting in h2o in
+     * arrival order: one connection holds at most that many places in the database queue. */
+    globalconf.http2.max_concurrent_requests_per_connection = (size_t)cfg->http2_max_concurrent_requests;
     h2o_hostconf_t *host = h2o_config_register_host(&globalconf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
     if (gw_docs_register(host, cfg) != 0) /* /docs/assets/ first: h2o takes the first path that matches */
         return -1;
