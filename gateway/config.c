@@ -200,6 +200,7 @@ const gw_config_var_t gw_config_vars[] = {
     {STRING  ("BETTER_AUTH_SECRET",   jwt_secret,           NULL),                      .section = "Tokens",    .help = "HS256 secret shared with Better Auth", .shown = "required", .check = check_secret, .secret = 1},
     {STRING  ("BETTER_AUTH_URL",      better_auth_url,      NULL),                      .section = "Tokens",    .help = "Better Auth's base URL: the default of JWT_ISSUER and JWT_AUDIENCE,\nand of JWT_JWKS_URL (<it>/api/auth/jwks)", .check = derive_better_auth},
     {INT     ("JWT_LEEWAY",           jwt_leeway,           "60", 0, 3600),             .section = "Tokens",    .help = "clock skew allowed on exp, nbf and iat, 0 to 3600 seconds"},
+    {INT     ("JWT_CACHE_SIZE",       jwt_cache_size,       "16384", 0, 1048576),       .section = "Tokens",    .help = "verified tokens remembered per thread (~150 bytes each), 0 to 1048576;\n0 verifies every request's token"},
     {DURATION("JWT_TTL",              jwt_ttl,              "7d", 1, 3650 * DAY),       .section = "Tokens",    .help = "lifetime of issued tokens; seconds or suffix s, m, h, d"},
     {STRING  ("JWT_ISSUER",           jwt_issuer,           NULL),                      .section = "Tokens",    .help = "when set, tokens must carry this iss (and issued ones do)"},
     {STRING  ("JWT_AUDIENCE",         jwt_audience,         NULL),                      .section = "Tokens",    .help = "when set, tokens' aud must name it (and issued ones do)"},

@@ -47,6 +47,7 @@ typedef struct gw_config {
     const char *jwt_secret; /* BETTER_AUTH_SECRET, required, non-empty */
     size_t jwt_secret_len;
     int jwt_leeway;              /* JWT_LEEWAY, seconds */
+    int jwt_cache_size;          /* JWT_CACHE_SIZE, verified tokens remembered per thread, 0: none */
     int64_t jwt_ttl;             /* JWT_TTL, seconds */
     const char *jwt_issuer;      /* JWT_ISSUER, NULL when unset: then iss is not checked nor stamped */
     const char *jwt_audience;    /* JWT_AUDIENCE, NULL when unset: then aud is not checked nor stamped */
