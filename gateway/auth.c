@@ -1,10 +1,13 @@
 /* auth.c: "Authorization: Bearer <JWT>" -> user id, and signing the gateway's own tokens.
  *
- * libjwt 1.10 does the base64url, the JSON and the HMAC, but it trusts the token more than we do: it accepts
- * alg "none" when given no key, HS384/HS512 with our secret, alg names in any case, and never looks at exp,
- * nbf or iat nor at the types of claims. So the header's alg is read before libjwt sees the token, the key is
- * always passed, the algorithm is checked again after decoding, and the claims are re-read with jansson
- * where their JSON types can be checked. Nothing here keeps state between calls: it is safe on any thread. */
+ * HS256 tokens are verified here with OpenSSL (HMAC-SHA-256 through EVP_MAC, keyed once per
+ * thread), key-pair tokens by jwks.c; base64url is OpenSSL's (text.c), JSON jansson's. libjwt
+ * 1.10 only signs (gw_auth_sign): it trusts a token more than we do (it accepts alg "none"
+ * when given no key, HS384/HS512 with our secret, alg names in any case, never looks at exp,
+ * nbf or iat nor at the types of claims) and sets up a fresh HMAC per call. So the header's
+ * alg is read first, only HS256 or a configured key-pair alg goes on, and the claims are
+ * read with jansson where their JSON types can be checked. The only state kept between calls
+ * is per thread (the keyed HMAC; the cache, auth_cache.c): it is safe on any thread. */
 #include "auth.h"
 
 #include <jansson.h>
