@@ -84,6 +84,7 @@ static void on_socket_close(void *data)
     if (c->next != NULL)
         c->next->prev = c->prev;
     atomic_fetch_sub_explicit(&open_count, 1, memory_order_relaxed);
+    atomic_fetch_sub_explicit(&c->stats->open, 1, memory_order_relaxed);
     free(c);
 }
 
@@ -135,6 +136,7 @@ int gw_conns_admit(h2o_socket_t *sock, h2o_context_t *ctx, gw_conns_stats_t *sta
     c->sock = sock;
     c->ctx = ctx;
     c->stats = stats;
+    atomic_fetch_add_explicit(&stats->open, 1, memory_order_relaxed);
     peer_text(sock, c->peer, sizeof(c->peer));
     sock->on_close.cb = on_socket_close;
     sock->on_close.data = c;

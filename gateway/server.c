@@ -1,6 +1,7 @@
 /*
  * server.c: h2o set-up: the listeners (cleartext, and TLS with ALPN), one event loop per
- * thread, signals and the graceful shutdown. What happens to a request is handler.c's.
+ * thread (accepted connections balanced between them: balance.c), signals and the graceful
+ * shutdown. What happens to a request is handler.c's.
  */
 #include "server.h"
 
@@ -23,6 +24,7 @@
 
 #include <h2o.h>
 
+#include "balance.h"
 #include "conns.h"
 #include "db.h"
 #include "docs.h"
@@ -54,18 +56,34 @@ static int threads_ready, threads_failed, threads_done; /* started serving, coul
 
 /* ---- listeners and threads ---- */
 
-/* Accepts one connection waiting on listener; returns 0 when none was waiting. */
+/* Serves a client connection on this thread (unless MAX_CONNECTIONS are open: closed at once, counted). */
+static void serve(h2o_accept_ctx_t *actx, h2o_socket_t *sock)
+{
+    gw_worker_t *w = (gw_worker_t *)actx->ctx;
+    if (gw_conns_admit(sock, actx->ctx, &w->metrics.conns) != 0)
+        h2o_socket_close(sock);
+    else
+        h2o_accept(actx, sock);
+}
+
+/* A connection another thread accepted and handed to this one (balance.c). */
+static void adopt(void *data, h2o_socket_t *sock, size_t listener)
+{
+    gw_thread_t *t = data;
+    serve(listener == 1 ? &t->accept_tls : &t->accept_plain, sock);
+}
+
+/* Accepts one connection waiting on listener, and serves it here or hands it to a thread
+ * serving fewer; returns 0 when none was waiting. */
 static int accept_one(h2o_socket_t *listener)
 {
     h2o_accept_ctx_t *actx = listener->data;
+    gw_thread_t *t = (gw_thread_t *)actx->ctx; /* w first in gw_thread_t, ctx first in w */
     h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
     if (sock == NULL)
         return 0;
-    gw_worker_t *w = (gw_worker_t *)actx->ctx;
-    if (gw_conns_admit(sock, actx->ctx, &w->metrics.conns) != 0)
-        h2o_socket_close(sock); /* MAX_CONNECTIONS are open: closed at once, counted */
-    else
-        h2o_accept(actx, sock);
+    if (!gw_balance_hand_off(t->index, sock, actx == &t->accept_tls))
+        serve(actx, sock);
     return 1;
 }
 
@@ -167,6 +185,7 @@ static int thread_setup(gw_thread_t *t)
     }
     t->accept_plain = (h2o_accept_ctx_t){.ctx = &t->w.ctx, .hosts = globalconf.hosts};
     t->accept_tls = (h2o_accept_ctx_t){.ctx = &t->w.ctx, .hosts = globalconf.hosts, .ssl_ctx = ssl_ctx};
+    gw_balance_register(t->index, &t->w.ctx, &t->w.metrics.conns, adopt, t);
     if (add_listener(t, 0, &t->accept_plain) != 0 || (listen_fds[1] >= 0 && add_listener(t, 1, &t->accept_tls) != 0)) {
         gw_log_error("cannot watch the listening socket: %s", strerror(errno));
         return -1;
@@ -267,7 +286,7 @@ static int configure(const gw_config_t *cfg, int *port, int *tls_port)
 
     threads = calloc((size_t)cfg->threads, sizeof(*threads));
     metrics = calloc((size_t)cfg->threads, sizeof(*metrics));
-    if (threads == NULL || metrics == NULL) {
+    if (threads == NULL || metrics == NULL || gw_balance_init((size_t)cfg->threads) != 0) {
         gw_log_error("cannot allocate %d threads: out of memory", cfg->threads);
         return -1;
     }
@@ -368,6 +387,7 @@ int gw_server_run(const gw_config_t *cfg)
     sigwait(&sigs, &sig);
     gw_log_info("%s: shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     close_listeners(); /* this copy at once; each thread closes its own at its next wake-up (within 100 ms) */
+    gw_balance_stop(); /* from now on each thread serves what it accepts */
     atomic_store(&stopping, 1);
     pthread_mutex_lock(&state_lock);
     while (threads_done < cfg->threads)

@@ -6,7 +6,9 @@
  * mid-query (HTTP/1.1 sockets closed, HTTP/2 streams reset), or dribble partial requests
  * do not stop the gateway from serving, nor from shutting down cleanly. With
  * HTTP2_MAX_CONCURRENT_REQUESTS=3, of 20 streams opened at once on one connection only 3 are
- * served at once (the database queue never holds more of them), and all are answered. */
+ * served at once (the database queue never holds more of them), and all are answered. With
+ * two threads, 8 keep-alive connections opened one after the other are served 4 by each
+ * thread, whichever thread the kernel woke to accept them. */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
@@ -481,6 +483,50 @@ static void test_h2_request_limit(PGconn *db)
     gateway_stop(&g);
 }
 
+/* GATEWAY_THREADS=2: 8 HTTP/1.1 keep-alive connections, opened one after the other and kept
+ * open, each answered once; the access log's thread tags ([w0], [w1]) say who served each. */
+static void test_balanced_threads(void)
+{
+    enum { CONNS = 8 };
+    gateway_t g;
+    int fds[CONNS], served[2] = {0, 0}, answered = 0;
+    h_section("GATEWAY_THREADS=2: %d keep-alive connections opened one after the other", CONNS);
+    const char *const env[] = {"GATEWAY_THREADS=2", "LOG_LEVEL=info", NULL};
+    if (gateway_start(&g, env) != 0)
+        return;
+    for (int i = 0; i < CONNS; i++) {
+        char buf[4096];
+        const char *rq = h_fmt("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Request-Id: balance-%d\r\n\r\n", i);
+        ssize_t n = -1;
+        fds[i] = h_tcp_connect(g.port);
+        if (fds[i] >= 0 && send(fds[i], rq, strlen(rq), MSG_NOSIGNAL) == (ssize_t)strlen(rq)) {
+            struct timeval tv = {.tv_sec = 10};
+            setsockopt(fds[i], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+            n = recv(fds[i], buf, sizeof(buf) - 1, 0); /* the answer: the connection is the thread's now */
+        }
+        answered += n > 12 && strncmp(buf, "HTTP/1.1 200", 12) == 0;
+    }
+    h_sleep_ms(200); /* the loop's turn ends: its buffered access-log lines are written */
+    const char *log = gateway_output(&g);
+    for (int i = 0; i < CONNS; i++) {
+        const char *line = strstr(log, h_fmt("id=balance-%d ", i));
+        const char *start = line;
+        while (start != NULL && start > log && start[-1] != '\n')
+            start--;
+        if (start != NULL && strstr(start, " [w0] ") != NULL && strstr(start, " [w0] ") < line)
+            served[0]++;
+        else if (start != NULL && strstr(start, " [w1] ") != NULL && strstr(start, " [w1] ") < line)
+            served[1]++;
+    }
+    CHECK(answered == CONNS, "every connection is answered (%d of %d)", answered, CONNS);
+    CHECK(served[0] == CONNS / 2 && served[1] == CONNS / 2, "each thread serves %d of them (w0 %d, w1 %d)", CONNS / 2, served[0],
+          served[1]);
+    for (int i = 0; i < CONNS; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+    gateway_stop(&g);
+}
+
 int main(int argc, char **argv)
 {
     h_init(argc, argv, "test_concurrency");
@@ -507,6 +553,7 @@ int main(int argc, char **argv)
         gateway_stop(&g);
     }
     test_h2_request_limit(db);
+    test_balanced_threads();
     if (db)
         PQfinish(db);
     return h_finish();
