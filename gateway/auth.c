@@ -1,17 +1,21 @@
 /* auth.c: "Authorization: Bearer <JWT>" -> user id, and signing the gateway's own tokens.
  *
- * libjwt 1.10 does the base64url, the JSON and the HMAC, but it trusts the token more than we do: it accepts
- * alg "none" when given no key, HS384/HS512 with our secret, alg names in any case, and never looks at exp,
- * nbf or iat nor at the types of claims. So the header's alg is read before libjwt sees the token, the key is
- * always passed, the algorithm is checked again after decoding, and the claims are re-read with jansson
- * where their JSON types can be checked. Nothing here keeps state between calls: it is safe on any thread. */
+ * HS256 tokens are verified here with OpenSSL (HMAC-SHA-256 through EVP_MAC, keyed once per
+ * thread), key-pair tokens by jwks.c; base64url is OpenSSL's (text.c), JSON jansson's. libjwt
+ * 1.10 only signs (gw_auth_sign): it trusts a token more than we do (it accepts alg "none"
+ * when given no key, HS384/HS512 with our secret, alg names in any case, never looks at exp,
+ * nbf or iat nor at the types of claims) and sets up a fresh HMAC per call. So the header's
+ * alg is read first, only HS256 or a configured key-pair alg goes on, and the claims are
+ * read with jansson where their JSON types can be checked. The only state kept between calls
+ * is per thread (the keyed HMAC; the cache, auth_cache.c): it is safe on any thread. */
 #include "auth.h"
 
 #include <jansson.h>
 #include <jwt.h>
 #include <limits.h>
-#include <math.h>
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,8 +30,7 @@
 #define B64_DECODED_MAX (TOKEN_MAX / 4 * 3 + 3) /* room for any segment of a token of TOKEN_MAX bytes */
 #define USER_ID_BYTES_MAX (sizeof(((gw_identity_t *)0)->user_id) - 1)
 
-/* Finds the token in "Bearer <token>" (scheme in any case, then one or more spaces). */
-static gw_auth_status_t split_bearer(const char *header, size_t len, const char **token, size_t *token_len)
+gw_auth_status_t gw_auth_split_bearer(const char *header, size_t len, const char **token, size_t *token_len)
 {
     size_t i = 0;
 
@@ -231,39 +234,88 @@ static gw_auth_status_t split_token(const char *tok, size_t len, const char **do
     return GW_AUTH_OK;
 }
 
-/* An HS256 token: libjwt checks the signature with BETTER_AUTH_SECRET, then the claims are checked here. */
-static gw_auth_status_t verify_hs256(const gw_config_t *cfg, const char *tok, size_t tok_len, int64_t now, gw_identity_t *out)
-{
-    char token[TOKEN_MAX + 1];
-    jwt_t *jwt = NULL;
-    char *grants = NULL;
-    json_t *claims = NULL;
-    gw_auth_status_t st;
+/* ---- HS256: HMAC-SHA-256 (RFC 7518 3.2) with a key set once per thread ---- */
 
-    /* Never decode without the key: with key_len 0, libjwt 1.10 takes alg "none" as valid. */
+/* The thread's HMAC-SHA-256 context keyed with BETTER_AUTH_SECRET (OpenSSL's EVP_MAC), re-keyed
+ * when another secret is asked for (tests); each use re-initialises it with the same key
+ * (EVP_MAC_init without a key), which skips the key schedule. Freed when the thread ends. */
+typedef struct keyed_hmac {
+    EVP_MAC_CTX *ctx;
+    char *secret; /* a copy of the key it holds */
+    size_t secret_len;
+} keyed_hmac_t;
+
+static _Thread_local keyed_hmac_t *hmac;
+static pthread_key_t hmac_key;
+static pthread_once_t hmac_key_once = PTHREAD_ONCE_INIT;
+
+static void free_hmac(void *p)
+{
+    keyed_hmac_t *h = p;
+    EVP_MAC_CTX_free(h->ctx);
+    free(h->secret);
+    free(h);
+}
+
+static void make_hmac_key(void)
+{
+    pthread_key_create(&hmac_key, free_hmac);
+}
+
+static EVP_MAC_CTX *thread_hmac(const gw_config_t *cfg)
+{
+    if (hmac != NULL && hmac->secret_len == cfg->jwt_secret_len && memcmp(hmac->secret, cfg->jwt_secret, hmac->secret_len) == 0)
+        return hmac->ctx;
+    pthread_once(&hmac_key_once, make_hmac_key);
+    if (hmac == NULL && (hmac = calloc(1, sizeof(*hmac))) != NULL)
+        pthread_setspecific(hmac_key, hmac);
+    if (hmac == NULL)
+        return NULL;
+    EVP_MAC_CTX_free(hmac->ctx);
+    free(hmac->secret);
+    hmac->secret = malloc(cfg->jwt_secret_len);
+    hmac->secret_len = cfg->jwt_secret_len;
+    EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    hmac->ctx = mac != NULL ? EVP_MAC_CTX_new(mac) : NULL;
+    EVP_MAC_free(mac); /* the context holds its own reference */
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0), OSSL_PARAM_construct_end()};
+    if (hmac->secret == NULL || hmac->ctx == NULL ||
+        !EVP_MAC_init(hmac->ctx, (const unsigned char *)cfg->jwt_secret, cfg->jwt_secret_len, params)) {
+        EVP_MAC_CTX_free(hmac->ctx);
+        free(hmac->secret);
+        memset(hmac, 0, sizeof(*hmac));
+        return NULL;
+    }
+    memcpy(hmac->secret, cfg->jwt_secret, cfg->jwt_secret_len);
+    return hmac->ctx;
+}
+
+/* An HS256 token: the HMAC of "header.payload" under BETTER_AUTH_SECRET compared in constant
+ * time with the signature (its one canonical base64url spelling only), then the payload
+ * decoded and its claims checked, as for key-pair tokens. (libjwt 1.10's jwt_decode did the
+ * same with a fresh HMAC and a JSON round trip per call; it still signs, gw_auth_sign.) */
+static gw_auth_status_t verify_hs256(const gw_config_t *cfg, const char *tok, const char *dot1, const char *dot2, const char *end,
+                                     int64_t now, gw_identity_t *out)
+{
+    unsigned char sig[B64_DECODED_MAX], payload[B64_DECODED_MAX], mac[EVP_MAX_MD_SIZE];
+    size_t mac_len = 0;
+    long sig_len = gw_text_b64url_decode(dot2 + 1, (size_t)(end - dot2 - 1), sig, sizeof(sig)), payload_len;
+    EVP_MAC_CTX *ctx;
+    json_t *claims;
+
+    /* Never without the key: an empty key would make every forger's HMAC right. */
     if (cfg->jwt_secret == NULL || cfg->jwt_secret_len == 0 || cfg->jwt_secret_len > INT_MAX)
         return GW_AUTH_BAD_SIGNATURE;
-    memcpy(token, tok, tok_len);
-    token[tok_len] = '\0';
-    if (jwt_decode(&jwt, token, (const unsigned char *)cfg->jwt_secret, (int)cfg->jwt_secret_len) != 0 || jwt == NULL)
-        return GW_AUTH_BAD_SIGNATURE; /* also an undecodable payload: libjwt says EINVAL for both */
-    if (jwt_get_alg(jwt) != JWT_ALG_HS256) {
-        st = GW_AUTH_BAD_ALGORITHM;
-        goto done;
-    }
-
-    /* jwt_get_grant_int() reads a float or a string as 0 with no error: read the claims as JSON instead */
-    if ((grants = jwt_get_grants_json(jwt, NULL)) == NULL || (claims = json_loads(grants, 0, NULL)) == NULL ||
-        !json_is_object(claims)) {
-        st = GW_AUTH_MALFORMED;
-        goto done;
-    }
-    st = check_claims(cfg, claims, now, out);
-
-done:
+    if (sig_len <= 0 || !gw_text_b64url_is_canonical(dot2 + 1, (size_t)(end - dot2 - 1), sig, (size_t)sig_len) ||
+        (ctx = thread_hmac(cfg)) == NULL || !EVP_MAC_init(ctx, NULL, 0, NULL) ||
+        !EVP_MAC_update(ctx, (const unsigned char *)tok, (size_t)(dot2 - tok)) || !EVP_MAC_final(ctx, mac, &mac_len, sizeof(mac)) ||
+        (size_t)sig_len != mac_len || CRYPTO_memcmp(sig, mac, mac_len) != 0)
+        return GW_AUTH_BAD_SIGNATURE;
+    payload_len = gw_text_b64url_decode(dot1 + 1, (size_t)(dot2 - dot1 - 1), payload, sizeof(payload));
+    if (payload_len <= 0 || (claims = json_loadb((const char *)payload, (size_t)payload_len, 0, NULL)) == NULL)
+        return GW_AUTH_MALFORMED;
+    gw_auth_status_t st = json_is_object(claims) ? check_claims(cfg, claims, now, out) : GW_AUTH_MALFORMED;
     json_decref(claims);
-    free(grants); /* json_dumps' malloc'd string, handed over by libjwt */
-    jwt_free(jwt);
     return st;
 }
 
@@ -277,7 +329,7 @@ gw_auth_status_t gw_auth_verify(const gw_config_t *cfg, const char *header, size
     jose_t jose;
 
     memset(out, 0, sizeof(*out));
-    if ((st = split_bearer(header, header_len, &tok, &tok_len)) != GW_AUTH_OK)
+    if ((st = gw_auth_split_bearer(header, header_len, &tok, &tok_len)) != GW_AUTH_OK)
         return st;
     if (tok_len > TOKEN_MAX)
         return GW_AUTH_MALFORMED;
@@ -289,93 +341,8 @@ gw_auth_status_t gw_auth_verify(const gw_config_t *cfg, const char *header, size
         return GW_AUTH_BAD_SIGNATURE; /* no signature */
     if (strcmp(jose.alg, "HS256") != 0)
         return verify_keypair(cfg, &jose, tok, dot1, dot2, tok + tok_len, now, out);
-    if ((st = verify_hs256(cfg, tok, tok_len, now, out)) != GW_AUTH_OK)
+    if ((st = verify_hs256(cfg, tok, dot1, dot2, tok + tok_len, now, out)) != GW_AUTH_OK)
         memset(out, 0, sizeof(*out));
-    return st;
-}
-
-/* ---- the per-thread cache of verified tokens ---- */
-
-#define CACHE_SLOTS 256
-#define CACHE_TOKEN_MAX 2048 /* longer tokens are verified every time */
-#define CACHE_AGE_MAX 60
-
-typedef struct cached {
-    size_t len; /* 0: empty */
-    char token[CACHE_TOKEN_MAX];
-    gw_identity_t id;
-    int64_t exp, not_before, stored_at; /* not_before: the later of nbf and iat, or INT64_MIN */
-} cached_t;
-
-static _Thread_local cached_t *cache; /* CACHE_SLOTS entries, allocated on first use, freed when the thread ends */
-static pthread_key_t cache_key;
-static pthread_once_t cache_key_once = PTHREAD_ONCE_INIT;
-
-static void make_cache_key(void)
-{
-    pthread_key_create(&cache_key, free); /* the destructor frees a thread's cache as it exits */
-}
-
-static cached_t *thread_cache(void)
-{
-    if (cache == NULL) {
-        pthread_once(&cache_key_once, make_cache_key);
-        if ((cache = calloc(CACHE_SLOTS, sizeof(*cache))) != NULL)
-            pthread_setspecific(cache_key, cache);
-    }
-    return cache;
-}
-
-/* The time claims of a token that verified, to check again on each hit. */
-static int time_claims(const char *tok, size_t len, int64_t *exp, int64_t *not_before)
-{
-    const char *dot1 = memchr(tok, '.', len), *dot2 = dot1 ? memchr(dot1 + 1, '.', (size_t)(tok + len - dot1 - 1)) : NULL;
-    unsigned char raw[B64_DECODED_MAX];
-    long n;
-    json_t *claims, *v;
-
-    if (dot2 == NULL || (n = gw_text_b64url_decode(dot1 + 1, (size_t)(dot2 - dot1 - 1), raw, sizeof(raw))) <= 0 ||
-        (claims = json_loadb((const char *)raw, (size_t)n, 0, NULL)) == NULL)
-        return -1;
-    double t = 0;
-    gw_claims_numeric_date(json_object_get(claims, "exp"), &t);
-    *exp = gw_claims_whole_seconds(t); /* rounded down: expires no later than the claim says */
-    *not_before = INT64_MIN;
-    if (gw_claims_numeric_date(v = json_object_get(claims, "nbf"), &t))
-        *not_before = gw_claims_whole_seconds(ceil(t));
-    if (gw_claims_numeric_date(v = json_object_get(claims, "iat"), &t) && gw_claims_whole_seconds(ceil(t)) > *not_before)
-        *not_before = gw_claims_whole_seconds(ceil(t));
-    json_decref(claims);
-    return 0;
-}
-
-gw_auth_status_t gw_auth_verify_cached(const gw_config_t *cfg, const char *header, size_t header_len, int64_t now,
-                                       gw_identity_t *out)
-{
-    const char *tok;
-    size_t tok_len;
-    gw_auth_status_t st;
-
-    if (split_bearer(header, header_len, &tok, &tok_len) != GW_AUTH_OK || tok_len > CACHE_TOKEN_MAX)
-        return gw_auth_verify(cfg, header, header_len, now, out);
-    cached_t *slots = thread_cache();
-    if (slots == NULL)
-        return gw_auth_verify(cfg, header, header_len, now, out);
-    cached_t *c = &slots[gw_text_fnv1a(tok, tok_len) % CACHE_SLOTS];
-    /* constant time: the slot may hold another user's token */
-    if (c->len == tok_len && CRYPTO_memcmp(c->token, tok, tok_len) == 0 && now - c->stored_at < CACHE_AGE_MAX &&
-        !gw_claims_is_past(c->exp, cfg->jwt_leeway, now) && !gw_claims_is_future(c->not_before, cfg->jwt_leeway, now) &&
-        (c->id.jwks_serial == 0 || c->id.jwks_serial == gw_jwks_serial())) {
-        *out = c->id;
-        return GW_AUTH_OK;
-    }
-    if ((st = gw_auth_verify(cfg, header, header_len, now, out)) == GW_AUTH_OK &&
-        time_claims(tok, tok_len, &c->exp, &c->not_before) == 0) {
-        memcpy(c->token, tok, tok_len);
-        c->len = tok_len;
-        c->id = *out;
-        c->stored_at = now;
-    }
     return st;
 }
 

@@ -36,8 +36,14 @@ typedef struct gw_identity {
  * Returns GW_AUTH_OK and fills *out, or the reason the token is refused. Thread-safe. */
 gw_auth_status_t gw_auth_verify(const gw_config_t *cfg, const char *header, size_t header_len, int64_t now, gw_identity_t *out);
 
-/* gw_auth_verify with a per-thread cache of tokens that verified: a token seen again is
- * compared byte for byte with the cached one and its time claims (exp, nbf, iat) checked
+/* Finds the token in a "Bearer <token>" header value (scheme in any case, then one or more
+ * spaces; surrounding whitespace ignored): GW_AUTH_OK with *token, *token_len pointing into
+ * header, or GW_AUTH_MISSING. */
+gw_auth_status_t gw_auth_split_bearer(const char *header, size_t len, const char **token, size_t *token_len);
+
+/* gw_auth_verify with a per-thread cache (auth_cache.c) of tokens that verified (JWT_CACHE_SIZE slots, each
+ * a token's SHA-256, its identity and time claims; 0 slots: no cache): a token seen again is
+ * known by its SHA-256 (compared in constant time) and its time claims (exp, nbf, iat) checked
  * again at now; an entry is used for at most 60 s, and a key-pair token's only while the
  * JWK Set that verified it is the current one (a fetched set may have dropped its key: it is
  * verified again). Revocation is not affected (the database checks it on every request).

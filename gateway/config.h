@@ -27,7 +27,7 @@ typedef struct gw_config {
     const char *database_url; /* DATABASE_URL, "" when unset (libpq's PG* environment decides) */
     int db_pool_size;         /* DB_POOL_SIZE, connections per thread */
     int db_pipeline_depth;    /* DB_PIPELINE_DEPTH, requests in flight per connection */
-    int db_queue_max;         /* DB_QUEUE_MAX, requests waiting per thread when all are busy */
+    int db_queue_max;         /* DB_QUEUE_MAX, requests waiting per process when all connections are busy */
     int db_statement_timeout; /* DB_STATEMENT_TIMEOUT, milliseconds; 0 disables */
     int db_prepared;          /* DB_PREPARED on|off (off for transaction-mode poolers) */
 
@@ -39,6 +39,7 @@ typedef struct gw_config {
     int rate_limit;               /* RATE_LIMIT, requests per second per client address, 0: off */
     int rate_limit_burst;         /* RATE_LIMIT_BURST, bucket depth, default 2 x RATE_LIMIT */
     int max_connections;          /* MAX_CONNECTIONS, client connections open at once per process, default 2048 */
+    int http2_max_concurrent_requests; /* HTTP2_MAX_CONCURRENT_REQUESTS, requests of one HTTP/2 connection served at once */
     gw_docs_assets_t docs_assets; /* DOCS_ASSETS local|cdn|off: where GET /docs loads its viewer from */
     const char *docs_assets_dir;  /* DOCS_ASSETS_DIR, default the build's docs-assets folder (GW_DOCS_DIR) */
 
@@ -46,6 +47,7 @@ typedef struct gw_config {
     const char *jwt_secret; /* BETTER_AUTH_SECRET, required, non-empty */
     size_t jwt_secret_len;
     int jwt_leeway;              /* JWT_LEEWAY, seconds */
+    int jwt_cache_size;          /* JWT_CACHE_SIZE, verified tokens remembered per thread, 0: none */
     int64_t jwt_ttl;             /* JWT_TTL, seconds */
     const char *jwt_issuer;      /* JWT_ISSUER, NULL when unset: then iss is not checked nor stamped */
     const char *jwt_audience;    /* JWT_AUDIENCE, NULL when unset: then aud is not checked nor stamped */

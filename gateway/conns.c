@@ -84,6 +84,7 @@ static void on_socket_close(void *data)
     if (c->next != NULL)
         c->next->prev = c->prev;
     atomic_fetch_sub_explicit(&open_count, 1, memory_order_relaxed);
+    atomic_fetch_sub_explicit(&c->stats->open, 1, memory_order_relaxed);
     free(c);
 }
 
@@ -124,15 +125,7 @@ int gw_conns_admit(h2o_socket_t *sock, h2o_context_t *ctx, gw_conns_stats_t *sta
     if (atomic_fetch_add_explicit(&open_count, 1, memory_order_relaxed) >= max_open) {
         atomic_fetch_sub_explicit(&open_count, 1, memory_order_relaxed);
         atomic_fetch_add_explicit(&stats->refused, 1, memory_order_relaxed);
-        /* one line per thread per 10 s at most, with the count: a flood must not flood the log */
-        static __thread uint64_t last_ms, refused_since;
-        uint64_t now = h2o_now(ctx->loop);
-        refused_since++;
-        if (last_ms == 0 || now - last_ms >= 10000) {
-            gw_log_warn("MAX_CONNECTIONS (%llu) open: %llu connection(s) refused at accept since the last such line",
-                        (unsigned long long)max_open, (unsigned long long)refused_since);
-            last_ms = now, refused_since = 0;
-        }
+        gw_log_warn_summarised("MAX_CONNECTIONS (%llu) open: a connection refused at accept", (unsigned long long)max_open);
         return -1;
     }
     gw_conn_t *c = calloc(1, sizeof(*c));
@@ -143,6 +136,7 @@ int gw_conns_admit(h2o_socket_t *sock, h2o_context_t *ctx, gw_conns_stats_t *sta
     c->sock = sock;
     c->ctx = ctx;
     c->stats = stats;
+    atomic_fetch_add_explicit(&stats->open, 1, memory_order_relaxed);
     peer_text(sock, c->peer, sizeof(c->peer));
     sock->on_close.cb = on_socket_close;
     sock->on_close.data = c;
@@ -186,7 +180,7 @@ void gw_conns_request_done(gw_conn_t *c, h2o_req_t *req, int answered)
         return;
     c->calmed = 1;
     atomic_fetch_add_explicit(&c->stats->calmed, 1, memory_order_relaxed);
-    gw_log_warn("HTTP/2 client %s cancelled %u streams in %d s (%u answered): GOAWAY ENHANCE_YOUR_CALM", c->peer, c->cancelled,
+    gw_log_warn_summarised("HTTP/2 client %s cancelled %u streams in %d s (%u answered): GOAWAY ENHANCE_YOUR_CALM", c->peer, c->cancelled,
                 GW_CONNS_CANCEL_WINDOW_MS / 1000, c->answered);
     calm_down(c);
 }

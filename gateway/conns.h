@@ -20,6 +20,7 @@ typedef struct gw_conns_stats {
     _Atomic uint64_t refused;   /* connections closed at accept: MAX_CONNECTIONS were open */
     _Atomic uint64_t calmed;    /* connections sent GOAWAY ENHANCE_YOUR_CALM for cancelling too much */
     _Atomic uint64_t cancelled; /* requests whose client went away before an answer was started */
+    _Atomic uint64_t open;      /* client connections the thread serves now (balance.c's load) */
 } gw_conns_stats_t;
 
 /* Sets the process-wide limit of open client connections (MAX_CONNECTIONS). Once, before

@@ -3,7 +3,11 @@
  *
  * Each thread has DB_POOL_SIZE connections (db.c). A call goes to the least busy ready
  * connection with room (at most DB_PIPELINE_DEPTH in flight); when every connection is
- * full, calls wait in a bounded FIFO (DB_QUEUE_MAX).
+ * full, calls wait in the thread's FIFO. DB_QUEUE_MAX bounds the calls waiting in the whole
+ * process (every thread's FIFO, one atomic count): a bound on memory (README: each waiting
+ * request holds its h2o request and pool), not a small count per thread that a burst of
+ * HTTP/2 streams fills. One connection cannot take all of it: an HTTP/1.1 connection has one
+ * request at a time, an HTTP/2 one at most HTTP2_MAX_CONCURRENT_REQUESTS (server.c).
  *
  * Deadlines: a call's deadline is its submission + DB_STATEMENT_TIMEOUT, wherever it waits.
  * In the queue, a watchdog (every DB_WATCH_MS while anything is pending) answers it 503 at
@@ -21,11 +25,14 @@
  */
 #include "db_internal.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define QUEUE_BOUND_WITHOUT_DEADLINE_MS 10000
+
+static atomic_size_t process_waiting; /* calls in every thread's FIFO: DB_QUEUE_MAX's bound */
 
 static const int backoff_ms[DB_BACKOFF_STEPS] = {100, 200, 400, 500};
 
@@ -71,6 +78,7 @@ void db_wait_push(gw_db_t *db, call_t *call)
         db->wait_head = call;
     db->wait_tail = call;
     db->waiting++;
+    atomic_fetch_add_explicit(&process_waiting, 1, memory_order_relaxed);
     db_watch(db);
 }
 
@@ -81,6 +89,7 @@ void db_wait_push_front(gw_db_t *db, call_t *call)
     if (db->wait_tail == NULL)
         db->wait_tail = call;
     db->waiting++;
+    atomic_fetch_add_explicit(&process_waiting, 1, memory_order_relaxed);
     db_watch(db);
 }
 
@@ -91,6 +100,7 @@ static call_t *wait_pop(gw_db_t *db)
     if (db->wait_head == NULL)
         db->wait_tail = NULL;
     db->waiting--;
+    atomic_fetch_sub_explicit(&process_waiting, 1, memory_order_relaxed);
     return call;
 }
 
@@ -169,6 +179,7 @@ void db_answer_lost(conn_t *c, int requeue)
             db->wait_tail = last;
         db->wait_head = unsent;
         db->waiting += nunsent;
+        atomic_fetch_add_explicit(&process_waiting, nunsent, memory_order_relaxed);
         db_watch(db);
     }
 }
@@ -249,7 +260,7 @@ void gw_db_submit(gw_db_t *db, h2o_req_t *req, const gw_db_call_t *spec, gw_db_c
         db_call_fail(call, 503, "database unavailable");
         return;
     }
-    if (db->waiting >= (size_t)db->cfg->db_queue_max) {
+    if (atomic_load_explicit(&process_waiting, memory_order_relaxed) >= (size_t)db->cfg->db_queue_max) {
         db_call_fail(call, 503, "database queue full");
         return;
     }

@@ -193,7 +193,7 @@ void db_conn_fail(conn_t *c, const char *why)
     if (c->state == CONN_DOWN)
         return;
     int was_up = c->state >= CONN_INITIALIZING;
-    gw_log_warn("database connection %zu lost: %s", (size_t)(c - db->conns), reason);
+    gw_log_warn_summarised("database connection %zu lost: %s", (size_t)(c - db->conns), reason);
     if (h2o_timeout_is_linked(&c->connect_timer))
         h2o_timeout_unlink(&c->connect_timer);
     conn_close_socket(c);

@@ -71,7 +71,7 @@ static void reply_failure(request_t *r, const gw_db_reply_t *reply)
     if (reply->status >= 500)
         atomic_fetch_add_explicit(&r->w->metrics.db_errors, 1, memory_order_relaxed);
     if (reply->status == 502 || reply->status == 503 || reply->status == 504)
-        gw_log_warn("%s: %d, %s id=%.*s", name, reply->status, message, (int)x->request_id.len, x->request_id.base);
+        gw_log_warn_summarised("%s: %d, %s id=%.*s", name, reply->status, message, (int)x->request_id.len, x->request_id.base);
     else if (reply->status >= 500)
         gw_log_error("%s failed: %s (sqlstate %s) id=%.*s", name, message, reply->sqlstate[0] ? reply->sqlstate : "-",
                      (int)x->request_id.len, x->request_id.base);

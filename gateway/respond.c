@@ -168,6 +168,8 @@ static void common_headers(gw_exchange_t *x, int status)
         req->http1_is_persistent = 0; /* shutting down: HTTP/1.1 answers say Connection: close (HTTP/2 got GOAWAY) */
     gw_respond_header(x, "x-request-id", x->request_id);
     gw_respond_header(x, "cache-control", h2o_iovec_init(H2O_STRLIT("no-store")));
+    if (status == 503) /* every 503, whoever answers it (h2o's own too, fallback.c): certainly not run, retry in a second */
+        gw_respond_header(x, "retry-after", h2o_iovec_init(H2O_STRLIT("1")));
     if (x->cors_origin.base != NULL) {
         /* the origin itself, never "*": then credentialed requests (cookies, fetch's
          * credentials: "include") work too */
@@ -278,7 +280,5 @@ void gw_respond_error(gw_exchange_t *x, int status, h2o_iovec_t body)
         gw_respond_header(x, "www-authenticate",
                           x->token_present ? h2o_iovec_init(H2O_STRLIT("Bearer error=\"invalid_token\""))
                                            : h2o_iovec_init(H2O_STRLIT("Bearer")));
-    if (status == 503)
-        gw_respond_header(x, "retry-after", h2o_iovec_init(H2O_STRLIT("1")));
     gw_respond_json(x, status, body);
 }

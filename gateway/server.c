@@ -1,6 +1,7 @@
 /*
  * server.c: h2o set-up: the listeners (cleartext, and TLS with ALPN), one event loop per
- * thread, signals and the graceful shutdown. What happens to a request is handler.c's.
+ * thread (accepted connections balanced between them: balance.c), signals and the graceful
+ * shutdown. What happens to a request is handler.c's.
  */
 #include "server.h"
 
@@ -23,6 +24,7 @@
 
 #include <h2o.h>
 
+#include "balance.h"
 #include "conns.h"
 #include "db.h"
 #include "docs.h"
@@ -54,18 +56,34 @@ static int threads_ready, threads_failed, threads_done; /* started serving, coul
 
 /* ---- listeners and threads ---- */
 
-/* Accepts one connection waiting on listener; returns 0 when none was waiting. */
+/* Serves a client connection on this thread (unless MAX_CONNECTIONS are open: closed at once, counted). */
+static void serve(h2o_accept_ctx_t *actx, h2o_socket_t *sock)
+{
+    gw_worker_t *w = (gw_worker_t *)actx->ctx;
+    if (gw_conns_admit(sock, actx->ctx, &w->metrics.conns) != 0)
+        h2o_socket_close(sock);
+    else
+        h2o_accept(actx, sock);
+}
+
+/* A connection another thread accepted and handed to this one (balance.c). */
+static void adopt(void *data, h2o_socket_t *sock, size_t listener)
+{
+    gw_thread_t *t = data;
+    serve(listener == 1 ? &t->accept_tls : &t->accept_plain, sock);
+}
+
+/* Accepts one connection waiting on listener, and serves it here or hands it to a thread
+ * serving fewer; returns 0 when none was waiting. */
 static int accept_one(h2o_socket_t *listener)
 {
     h2o_accept_ctx_t *actx = listener->data;
+    gw_thread_t *t = (gw_thread_t *)actx->ctx; /* w first in gw_thread_t, ctx first in w */
     h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
     if (sock == NULL)
         return 0;
-    gw_worker_t *w = (gw_worker_t *)actx->ctx;
-    if (gw_conns_admit(sock, actx->ctx, &w->metrics.conns) != 0)
-        h2o_socket_close(sock); /* MAX_CONNECTIONS are open: closed at once, counted */
-    else
-        h2o_accept(actx, sock);
+    if (!gw_balance_hand_off(t->index, sock, actx == &t->accept_tls))
+        serve(actx, sock);
     return 1;
 }
 
@@ -157,6 +175,7 @@ static int thread_setup(gw_thread_t *t)
     char name[16];
     snprintf(name, sizeof(name), "w%zu", t->index);
     gw_log_set_thread(name);
+    gw_log_buffer(); /* the access log: one write per turn of the loop (log.c) */
     RAND_bytes((unsigned char *)&t->w.id_prefix, sizeof(t->w.id_prefix));
     t->loop = h2o_evloop_create();
     h2o_context_init(&t->w.ctx, t->loop, &globalconf);
@@ -166,6 +185,7 @@ static int thread_setup(gw_thread_t *t)
     }
     t->accept_plain = (h2o_accept_ctx_t){.ctx = &t->w.ctx, .hosts = globalconf.hosts};
     t->accept_tls = (h2o_accept_ctx_t){.ctx = &t->w.ctx, .hosts = globalconf.hosts, .ssl_ctx = ssl_ctx};
+    gw_balance_register(t->index, &t->w.ctx, &t->w.metrics.conns, adopt, t);
     if (add_listener(t, 0, &t->accept_plain) != 0 || (listen_fds[1] >= 0 && add_listener(t, 1, &t->accept_tls) != 0)) {
         gw_log_error("cannot watch the listening socket: %s", strerror(errno));
         return -1;
@@ -185,6 +205,14 @@ static int thread_setup(gw_thread_t *t)
  * them arrives within a round trip), so that no client sees a reset for a request the server
  * never read. Then the database connections are closed. */
 #define LINGER_MS 500
+
+/* One turn of the thread's loop (at most ms when nothing happens), then its buffered log lines leave. */
+static void run_turn(gw_thread_t *t, int ms)
+{
+    h2o_evloop_run(t->loop, ms);
+    gw_log_flush();
+}
+
 static void thread_shutdown(gw_thread_t *t)
 {
     uint64_t start = gw_monotonic_ns(), deadline = start + (uint64_t)config->shutdown_timeout * 1000000000u;
@@ -198,18 +226,18 @@ static void thread_shutdown(gw_thread_t *t)
             h2o_socket_close(t->listeners[i]), t->listeners[i] = NULL;
     }
     while ((t->w.active > 0 || gw_db_pending(t->w.db) > 0) && gw_monotonic_ns() < deadline)
-        h2o_evloop_run(t->loop, 50);
+        run_turn(t, 50);
     if (t->w.active > 0 || gw_db_pending(t->w.db) > 0) {
         gw_log_warn("SHUTDOWN_TIMEOUT: answering %zu unfinished requests (502 if sent to the database, else 503)",
                     gw_db_pending(t->w.db));
         gw_db_fail_all(t->w.db, "shutting down");
     }
     for (int i = 0; i < 3; i++) /* let the last responses leave */
-        h2o_evloop_run(t->loop, 10);
+        run_turn(t, 10);
     if (linger_end < gw_monotonic_ns() + 100000000u)
         linger_end = gw_monotonic_ns() + 100000000u;
     while (gw_conns_drain() > 0 && gw_monotonic_ns() < linger_end)
-        h2o_evloop_run(t->loop, 20);
+        run_turn(t, 20);
     gw_db_destroy(t->w.db);
     t->w.db = NULL;
 }
@@ -224,7 +252,7 @@ static void *thread_main(void *arg)
     }
     report(&threads_ready);
     while (!atomic_load(&stopping)) {
-        h2o_evloop_run(t->loop, 100); /* returns on a signal (EINTR) too; loop on */
+        run_turn(t, 100); /* returns on a signal (EINTR) too; loop on */
         refresh_gauges(t);
     }
     thread_shutdown(t);
@@ -232,6 +260,7 @@ static void *thread_main(void *arg)
     /* Done. h2o 2.2.5 cannot dispose a context while clients still hold keep-alive
      * connections (it asserts), and has no way to close them; so the thread reports and
      * parks, and the process exits with its state intact and reachable. */
+    gw_log_unbuffer();
     report(&threads_done);
     for (;;)
         pause(); /* SIGTERM and SIGINT are blocked here: only the process's exit ends this */
@@ -245,6 +274,11 @@ static int configure(const gw_config_t *cfg, int *port, int *tls_port)
     globalconf.server_name = h2o_iovec_init(H2O_STRLIT("todo-gateway"));
     /* h2o's own 413 only beyond this (made JSON by fallback.c); up to it the handler answers */
     globalconf.max_request_entity_size = cfg->max_body + 1024 * 1024;
+    /* HTTP/2: h2o 2.2.5 advertises SETTINGS_MAX_CONCURRENT_STREAMS 100 (a constant of its
+     * SETTINGS frame) and refuses a 101st open stream (RST_STREAM REFUSED_STREAM); of those
+     * 100, at most HTTP2_MAX_CONCURRENT_REQUESTS run at once, the others waiting in h2o in
+     * arrival order: one connection holds at most that many places in the database queue. */
+    globalconf.http2.max_concurrent_requests_per_connection = (size_t)cfg->http2_max_concurrent_requests;
     h2o_hostconf_t *host = h2o_config_register_host(&globalconf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
     if (gw_docs_register(host, cfg) != 0) /* /docs/assets/ first: h2o takes the first path that matches */
         return -1;
@@ -252,7 +286,7 @@ static int configure(const gw_config_t *cfg, int *port, int *tls_port)
 
     threads = calloc((size_t)cfg->threads, sizeof(*threads));
     metrics = calloc((size_t)cfg->threads, sizeof(*metrics));
-    if (threads == NULL || metrics == NULL) {
+    if (threads == NULL || metrics == NULL || gw_balance_init((size_t)cfg->threads) != 0) {
         gw_log_error("cannot allocate %d threads: out of memory", cfg->threads);
         return -1;
     }
@@ -353,6 +387,7 @@ int gw_server_run(const gw_config_t *cfg)
     sigwait(&sigs, &sig);
     gw_log_info("%s: shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     close_listeners(); /* this copy at once; each thread closes its own at its next wake-up (within 100 ms) */
+    gw_balance_stop(); /* from now on each thread serves what it accepts */
     atomic_store(&stopping, 1);
     pthread_mutex_lock(&state_lock);
     while (threads_done < cfg->threads)

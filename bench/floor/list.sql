@@ -7,7 +7,8 @@
 select coalesce(json_agg(row_to_json(t)), '[]')::text
   from (select id, user_id, title, description, completed,
                to_char(created_at at time zone 'UTC', E'YYYY-MM-DD"T"HH24\x3aMI\x3aSS.US"Z"') as created_at,
-               to_char(updated_at at time zone 'UTC', E'YYYY-MM-DD"T"HH24\x3aMI\x3aSS.US"Z"') as updated_at
+               to_char(updated_at at time zone 'UTC', E'YYYY-MM-DD"T"HH24\x3aMI\x3aSS.US"Z"') as updated_at,
+               to_char(due_date at time zone 'UTC', E'YYYY-MM-DD"T"HH24\x3aMI\x3aSS.US"Z"') as due_date, priority, tags, recurrence
           from todo.tasks
          where user_id = :uid
          order by tasks.created_at desc, tasks.id desc -- qualified: bare, they would name the to_char columns

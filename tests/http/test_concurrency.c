@@ -4,7 +4,11 @@
  * (create, list, get, invalid create, get of the other's task) each get an answer that
  * belongs to the requester, and the counts are exact; clients that hang up mid-request,
  * mid-query (HTTP/1.1 sockets closed, HTTP/2 streams reset), or dribble partial requests
- * do not stop the gateway from serving, nor from shutting down cleanly. */
+ * do not stop the gateway from serving, nor from shutting down cleanly. With
+ * HTTP2_MAX_CONCURRENT_REQUESTS=3, of 20 streams opened at once on one connection only 3 are
+ * served at once (the database queue never holds more of them), and all are answered. With
+ * two threads, 8 keep-alive connections opened one after the other are served 4 by each
+ * thread, whichever thread the kernel woke to accept them. */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "h2raw.h"
 #include "harness.h"
 #include "pgadmin.h"
 
@@ -426,6 +431,102 @@ static void test_big_bodies(gateway_t *g)
     resp_free(r);
 }
 
+/* A gauge's or counter's value in /metrics, or -1. */
+static long long metric(gateway_t *g, const char *name)
+{
+    resp_t *r = h_get(g, P_H1, "/metrics", NULL);
+    const char *p = r->status == 200 && r->body ? strstr(r->body, h_fmt("\n%s ", name)) : NULL;
+    long long v = p ? atoll(p + strlen(name) + 2) : -1;
+    resp_free(r);
+    return v;
+}
+
+/* 20 streams opened at once on one h2c connection, while todo.tasks is locked, on a gateway
+ * with one database connection of depth 1 and HTTP2_MAX_CONCURRENT_REQUESTS=3: one request is
+ * at the database, two wait in its queue, and the 17 others wait in h2o; once the lock goes
+ * every stream is answered. (Without the limit, 19 would wait in the queue.) */
+static void test_h2_request_limit(PGconn *db)
+{
+    enum { STREAMS = 20, LIMIT = 3 };
+    gateway_t g;
+    h_section("HTTP2_MAX_CONCURRENT_REQUESTS=%d: %d streams opened at once on one connection", LIMIT, STREAMS);
+    const char *const env[] = {"GATEWAY_THREADS=1", "DB_POOL_SIZE=1", "DB_PIPELINE_DEPTH=1", "HTTP2_MAX_CONCURRENT_REQUESTS=3",
+                               "DB_STATEMENT_TIMEOUT=30000", NULL};
+    if (db == NULL || gateway_start(&g, env) != 0)
+        return;
+    const char *user = h_uid("h2limit");
+    const char *tok = tok_user(user);
+    unsigned char block[2048], *buf = malloc(64 + STREAMS * (9 + sizeof block));
+    size_t bl = h2_request_block(block, 0, h_fmt("/api/%s/tasks", user), tok), n = h2_preface(buf);
+    for (unsigned i = 0; i < STREAMS; i++)
+        n += h2_frame(buf + n, H2_HEADERS, H2_END_STREAM | H2_END_HEADERS, 1 + 2 * i, block, bl);
+    int fd = -1, closed = 0, answers = 0;
+    long goaway = -1, waiting = -1;
+    if (pg_run(db, "begin", NULL, NULL) && pg_run(db, "lock table todo.tasks in access exclusive mode", NULL, NULL)) {
+        fd = h_tcp_connect(g.port);
+        if (CHECK(fd >= 0 && send(fd, buf, n, MSG_NOSIGNAL) == (ssize_t)n, "%d streams sent", STREAMS)) {
+            for (int i = 0; i < 100 && waiting < LIMIT - 1; i++) /* until the gateway has read them */
+                h_sleep_ms(50), waiting = metric(&g, "todo_gateway_db_pool_waiting");
+            h_sleep_ms(300); /* had more been let through, they would be in the queue by now */
+            waiting = metric(&g, "todo_gateway_db_pool_waiting");
+        }
+        pg_run(db, "rollback", NULL, NULL);
+    }
+    CHECK(waiting == LIMIT - 1, "the database queue holds %d of the connection's requests (one is at the database): %ld",
+          LIMIT - 1, waiting);
+    for (int i = 0; fd >= 0 && i < 100 && answers < STREAMS && !closed; i++)
+        h2_drain(fd, 100, &closed, &goaway, &answers);
+    CHECK(answers == STREAMS, "every stream is answered (%d of %d)", answers, STREAMS);
+    if (fd >= 0)
+        close(fd);
+    free(buf);
+    gateway_stop(&g);
+}
+
+/* GATEWAY_THREADS=2: 8 HTTP/1.1 keep-alive connections, opened one after the other and kept
+ * open, each answered once; the access log's thread tags ([w0], [w1]) say who served each. */
+static void test_balanced_threads(void)
+{
+    enum { CONNS = 8 };
+    gateway_t g;
+    int fds[CONNS], served[2] = {0, 0}, answered = 0;
+    h_section("GATEWAY_THREADS=2: %d keep-alive connections opened one after the other", CONNS);
+    const char *const env[] = {"GATEWAY_THREADS=2", "LOG_LEVEL=info", NULL};
+    if (gateway_start(&g, env) != 0)
+        return;
+    for (int i = 0; i < CONNS; i++) {
+        char buf[4096];
+        const char *rq = h_fmt("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Request-Id: balance-%d\r\n\r\n", i);
+        ssize_t n = -1;
+        fds[i] = h_tcp_connect(g.port);
+        if (fds[i] >= 0 && send(fds[i], rq, strlen(rq), MSG_NOSIGNAL) == (ssize_t)strlen(rq)) {
+            struct timeval tv = {.tv_sec = 10};
+            setsockopt(fds[i], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+            n = recv(fds[i], buf, sizeof(buf) - 1, 0); /* the answer: the connection is the thread's now */
+        }
+        answered += n > 12 && strncmp(buf, "HTTP/1.1 200", 12) == 0;
+    }
+    h_sleep_ms(200); /* the loop's turn ends: its buffered access-log lines are written */
+    const char *log = gateway_output(&g);
+    for (int i = 0; i < CONNS; i++) {
+        const char *line = strstr(log, h_fmt("id=balance-%d ", i));
+        const char *start = line;
+        while (start != NULL && start > log && start[-1] != '\n')
+            start--;
+        if (start != NULL && strstr(start, " [w0] ") != NULL && strstr(start, " [w0] ") < line)
+            served[0]++;
+        else if (start != NULL && strstr(start, " [w1] ") != NULL && strstr(start, " [w1] ") < line)
+            served[1]++;
+    }
+    CHECK(answered == CONNS, "every connection is answered (%d of %d)", answered, CONNS);
+    CHECK(served[0] == CONNS / 2 && served[1] == CONNS / 2, "each thread serves %d of them (w0 %d, w1 %d)", CONNS / 2, served[0],
+          served[1]);
+    for (int i = 0; i < CONNS; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+    gateway_stop(&g);
+}
+
 int main(int argc, char **argv)
 {
     h_init(argc, argv, "test_concurrency");
@@ -451,6 +552,8 @@ int main(int argc, char **argv)
         h_section("shutdown (one thread, one connection)");
         gateway_stop(&g);
     }
+    test_h2_request_limit(db);
+    test_balanced_threads();
     if (db)
         PQfinish(db);
     return h_finish();

@@ -162,6 +162,12 @@ static void test_queue_full(PGconn *db)
         CHECK(busy >= 1, "with the queue full, requests get 503 unavailable with Retry-After (%d of %d)", busy, N);
         CHECK(timeouts >= 1, "the request on the connection times out with 504 (%d of %d)", timeouts, N);
         CHECK(other == 0, "every answer is 503 or 504 (%d others; e.g. %s)", other, odd ? odd : "");
+        h_sleep_ms(200); /* the loop's turn ends: its buffered lines are written */
+        int lines = 0;
+        for (const char *p = gateway_output(&g); (p = strstr(p, "database queue full")) != NULL; p++)
+            lines++;
+        CHECK(busy >= 2 && lines == 1 && strstr(gateway_output(&g), "repeats of this line are summarised") != NULL,
+              "%d identical warnings make one line saying repeats are summarised (%d lines)", busy, lines);
     }
     resp_t *r = h_get(&g, P_H1, base, tok);
     EXPECT_STATUS(r, 200);

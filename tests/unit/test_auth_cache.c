@@ -1,4 +1,5 @@
 /* test_auth_cache: gw_auth_verify_cached answers exactly what gw_auth_verify would, at every time. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,9 +14,49 @@ static gw_auth_status_t verify(const gw_config_t *cfg, const char *token, int64_
     return gw_auth_verify_cached(cfg, header, strlen(header), now, id);
 }
 
+/* JWT_CACHE_SIZE on a fresh thread (its cache is made at the first call): token a, then b,
+ * are verified; then each again with another secret, which only a cache hit can pass. */
+typedef struct probe {
+    int slots;
+    int a_hit, b_hit;
+} probe_t;
+
+static void *run_probe(void *arg)
+{
+    probe_t *p = arg;
+    gw_config_t cfg = {.jwt_secret = "probe-secret", .jwt_secret_len = 12, .jwt_leeway = 60, .jwt_ttl = 600, .jwt_cache_size = p->slots};
+    gw_config_t other = cfg;
+    other.jwt_secret = "not-the-secret", other.jwt_secret_len = 14;
+    const int64_t t0 = 1800000000;
+    gw_identity_t id;
+    char *a = gw_auth_sign(&cfg, "alice", t0), *b = gw_auth_sign(&cfg, "bob", t0);
+    CHECK(verify(&cfg, a, t0, &id) == GW_AUTH_OK && verify(&cfg, b, t0, &id) == GW_AUTH_OK);
+    p->a_hit = verify(&other, a, t0, &id) == GW_AUTH_OK && strcmp(id.user_id, "alice") == 0;
+    p->b_hit = verify(&other, b, t0, &id) == GW_AUTH_OK && strcmp(id.user_id, "bob") == 0;
+    free(a);
+    free(b);
+    return NULL;
+}
+
+static probe_t probe(int slots)
+{
+    probe_t p = {.slots = slots};
+    pthread_t t;
+    if (pthread_create(&t, NULL, run_probe, &p) == 0)
+        pthread_join(t, NULL);
+    return p;
+}
+
 int main(void)
 {
-    gw_config_t cfg = {.jwt_secret = "cache-test-secret", .jwt_secret_len = 17, .jwt_leeway = 60, .jwt_ttl = 600};
+    /* JWT_CACHE_SIZE=0: no cache, every token verified; 1: one token remembered (b replaced a);
+     * the default: both remembered */
+    probe_t none = probe(0), one = probe(1), many = probe(16384);
+    CHECK(!none.a_hit && !none.b_hit);
+    CHECK(!one.a_hit && one.b_hit);
+    CHECK(many.a_hit && many.b_hit);
+
+    gw_config_t cfg = {.jwt_secret = "cache-test-secret", .jwt_secret_len = 17, .jwt_leeway = 60, .jwt_ttl = 600, .jwt_cache_size = 64};
     const int64_t t0 = 1800000000;
     gw_identity_t id;
     char *tok = gw_auth_sign(&cfg, "ada", t0);

@@ -97,7 +97,9 @@ static void test_defaults(void)
     CHECK(strcmp(cfg.database_url, "") == 0);
     CHECK_EQ(cfg.db_pool_size, 2);
     CHECK_EQ(cfg.db_pipeline_depth, 32);
-    CHECK_EQ(cfg.db_queue_max, 1024);
+    CHECK_EQ(cfg.db_queue_max, 32768);
+    CHECK_EQ(cfg.http2_max_concurrent_requests, 16);
+    CHECK_EQ(cfg.jwt_cache_size, 16384);
     CHECK_EQ(cfg.db_statement_timeout, 5000);
     CHECK_EQ(cfg.db_prepared, 1);
     CHECK_EQ(cfg.max_body, 65536);
