@@ -47,8 +47,9 @@ $$;
 -- cache compares the generic plan's estimate with the custom plans' and, the filters' estimate
 -- being poor, planned every call anew: ~0.7 ms of a list of 50 that costs ~0.3 ms in all; the
 -- generic plan is the same ordered index scan, with the absent filters evaluated per row as
--- "parameter is null".) The page's JSON is built once, by one json_agg over the page's rows in
--- order; one row more than asked tells whether a next page exists. Ties are broken by id, in
+-- "parameter is null".) The page's JSON is one json_agg over the page's rows in order, of
+-- each row's stored JSON (the column json, migration 0006: no row's JSON is built on a read,
+-- and no whole row is carried through the plan); one row more than asked tells whether a next page exists. Ties are broken by id, in
 -- the order's direction.
 --
 -- The orders: the sort key, and the ORDER BY of each direction over k (the key) and i (the
@@ -58,14 +59,14 @@ do $generate$
 declare
     template constant text := $template$
     %1$s sort = %2$L and descending = %3$s then
-        select json_agg(todo.task_json(p.t)) filter (where p.n <= skip + page_size), count(*) into page, rows_seen
-          from (select u.t, row_number() over (order by %4$s) n
-                  from ((select t, %5$s k, t.id i from todo.tasks t
+        select json_agg(p.json) filter (where p.n <= skip + page_size), count(*) into page, rows_seen
+          from (select u.json, row_number() over (order by %4$s) n
+                  from ((select t.json, %5$s k, t.id i from todo.tasks t
                           where t.user_id = me and not t.completed and pending
                             and todo.task_filter(t, needle, want_priority, want_tags, due_after, due_before)
                           order by %4$s limit skip + page_size + 1)
                         union all
-                        (select t, %5$s k, t.id i from todo.tasks t
+                        (select t.json, %5$s k, t.id i from todo.tasks t
                           where t.user_id = me and t.completed and done
                             and todo.task_filter(t, needle, want_priority, want_tags, due_after, due_before)
                           order by %4$s limit skip + page_size + 1)

@@ -1,11 +1,6 @@
--- todo.task_out: the fields of a task as the contract shows them, in the contract's order (the
--- fields of issue 11 after the first seven); row_to_json of it is a task's JSON. A type rather
--- than a subquery so that todo.task_json has no FROM and can be inlined (see below). Re-created
--- on every deploy with the helpers that use it: add a field here and in todo.task_json, nowhere else.
+-- todo.task_out, the composite type todo.task_json used to build a task's JSON with, is gone
+-- since migration 0006 (the JSON is stored with the row, built with todo.task_document).
 drop type if exists todo.task_out cascade;
-create type todo.task_out as (id bigint, user_id text, title text, description text, completed boolean,
-                              created_at text, updated_at text, due_date text, priority text, tags text[],
-                              recurrence text);
 
 -- todo.rfc3339: a timestamp as RFC 3339 text in UTC with "Z" and always six fractional
 -- digits, e.g. 2024-01-05T09:30:00.000000Z, whatever the session's TimeZone and DateStyle.
@@ -18,19 +13,15 @@ create or replace function todo.rfc3339(ts timestamptz)
     as $$ select to_char(ts at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') $$;
 
 -- todo.task_json: a task as the contract shows it, {"id", "user_id", "title", "description",
--- "completed", "created_at", "updated_at", "due_date", "priority", "tags", "recurrence"}, the
--- bytes row_to_json gives (due_date in UTC with Z like the others, or null; tags a JSON array
--- of strings, [] when none). Inlinable (plain
--- SQL, no FROM, no SET clause, stable): PostgreSQL substitutes its body into the calling
--- query, so a page of tasks is one plan, not a function call planned and run per row.
+-- "completed", "created_at", "updated_at", "due_date", "priority", "tags", "recurrence"}: the
+-- row's own stored JSON (the generated column json of migration 0006, built by
+-- todo.task_document whenever the row is written: timestamps in UTC with Z and six
+-- fractional digits, due_date null when none, tags a JSON array of strings, [] when none).
+-- Inlinable (plain SQL, no FROM, no SET clause, stable): a page of tasks reads the column.
 create or replace function todo.task_json(t todo.tasks)
     returns json
     language sql stable parallel safe
-    as $$
-    select row_to_json(row(t.id, t.user_id, t.title, t.description, t.completed,
-                           todo.rfc3339(t.created_at), todo.rfc3339(t.updated_at), todo.rfc3339(t.due_date), t.priority,
-                           t.tags, t.recurrence)::todo.task_out)
-$$;
+    as $$ select t.json $$;
 
 -- todo.task_etag: the task's entity tag (RFC 9110 8.8.3), a strong one: its id and updated_at
 -- in microseconds since 1970, '"42.1767225600123456"'. updated_at moves forward at every write

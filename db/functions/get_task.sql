@@ -12,7 +12,7 @@ declare
     result json;
     etag text;
 begin
-    select todo.task_json(t), todo.task_etag(t) into result, etag from todo.tasks t where t.id = get_task.id;
+    select t.json, todo.task_etag(t) into result, etag from todo.tasks t where t.id = get_task.id;
     if result is null then
         perform todo.task_not_found(id);
     end if;

@@ -14,8 +14,8 @@ SELECT tables_are('api', ARRAY[]::name[], 'schema api holds no table, only funct
 
 SELECT columns_are('todo', 'tasks',
                    ARRAY['id', 'user_id', 'title', 'description', 'completed', 'created_at', 'updated_at', 'due_date',
-                         'priority', 'tags', 'recurrence', 'month_day', 'previous_id'],
-                   'todo.tasks has exactly the columns of a task, and the two that link a recurring series');
+                         'priority', 'tags', 'recurrence', 'month_day', 'previous_id', 'json'],
+                   'todo.tasks has exactly the columns of a task, the two that link a recurring series, and its JSON');
 SELECT col_type_is('todo', 'tasks', 'id', 'bigint', 'a task id is a bigint');
 SELECT col_type_is('todo', 'tasks', 'user_id', 'text', 'a task''s user_id is text (Better Auth ids are strings)');
 SELECT col_type_is('todo', 'tasks', 'title', 'text', 'a task title is text');
