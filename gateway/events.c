@@ -8,8 +8,9 @@
  * generator sends it. Only one h2o_send is outstanding per stream: what comes meanwhile waits
  * in `pending`, bounded (STREAM_PENDING_MAX: a client that reads too slowly is ended; it
  * reconnects with its Last-Event-ID and loses nothing kept). A stream ends, with the end of its
- * response (H2O_SEND_STATE_FINAL), when its token expires, when a fetch fails (the database
- * restarted, the token was revoked: the client reconnects and resumes), at shutdown, or after
+ * response (H2O_SEND_STATE_FINAL), when its token expires, when a fetch fails (the connection
+ * was lost with it, the token was revoked: the client reconnects and resumes; a fetch that
+ * certainly did not run, 503, is tried again at the next tick instead), at shutdown, or after
  * STREAM_FETCHES_MAX fetches: each fetch's reply lives in the request's pool until the request
  * ends, so a stream is recycled before its pool grows without bound (EventSource reconnects by
  * itself, with Last-Event-ID).
@@ -69,7 +70,7 @@ struct stream {
     char *pending, *sending; /* malloc'd; sending: the one h2o_send outstanding */
     size_t pending_len, pending_cap;
     unsigned fetches;
-    int started, fetching, again, ending, done, counted;
+    int started, fetching, again, retry, ending, done, counted;
 };
 
 /* A notification crossing threads: a user's new event, or (user_id "") catch up. */
@@ -262,6 +263,10 @@ static void on_fetched(h2o_req_t *req, const gw_db_reply_t *reply, void *data)
             gw_respond_error(s->x, reply->status, reply->body); /* 401 revoked, 503 unavailable, ... */
             return;
         }
+        if (reply->status == 503 && !s->ev->shutting_down) {
+            s->retry = 1; /* certainly not run (the database is away, or the queue full): again at the next tick */
+            return;
+        }
         gw_log_info("events: a fetch failed (%d): stream ended for the client to resume id=%.*s", reply->status,
                     (int)s->x->request_id.len, s->x->request_id.base);
         s->ending = 1;
@@ -326,6 +331,8 @@ static void on_tick(h2o_timeout_entry_t *entry)
         node = node->next; /* flush may unlink s */
         if (!s->started)
             continue;
+        if (s->retry)
+            s->retry = 0, fetch(s);
         if (now >= s->expires_at)
             s->ending = 1; /* the token expired: the client reconnects with a fresh one */
         else if (s->pending_len == 0 && s->sending == NULL && now_ms - s->last_write_ms + TICK_MS / 2 >= beat_ms)
