@@ -16,135 +16,7 @@
 
 #include "harness.h"
 #include "pgadmin.h"
-
-#define MAX_EVENTS 64
-
-typedef struct event {
-    long long id;
-    char name[32];
-    char *data; /* kept */
-    long arrived_ms;
-} event_t;
-
-typedef struct stream {
-    CURL *h;
-    resp_t *r;
-    struct curl_slist *hl;
-    size_t parsed; /* bytes of r->body read into events */
-    int nevents, comments, heartbeats, done;
-    CURLcode rc;
-    event_t ev[MAX_EVENTS];
-} stream_t;
-
-static CURLM *multi;
-static struct timespec t_start;
-
-/* The blocks of text/event-stream received since the last call: events, and comment lines. */
-static void parse(stream_t *s)
-{
-    char *end;
-    while (s->r->body != NULL && (end = strstr(s->r->body + s->parsed, "\n\n")) != NULL) {
-        char *block = h_keep(strndup(s->r->body + s->parsed, (size_t)(end - (s->r->body + s->parsed)) + 1));
-        s->parsed = (size_t)(end - s->r->body) + 2;
-        if (block[0] == ':') {
-            s->comments++;
-            s->heartbeats += strncmp(block, ": heartbeat", 11) == 0;
-            continue;
-        }
-        if (s->nevents == MAX_EVENTS)
-            continue;
-        event_t *e = &s->ev[s->nevents++];
-        memset(e, 0, sizeof(*e));
-        e->arrived_ms = h_ms_since(&t_start);
-        for (char *line = block, *nl; (nl = strchr(line, '\n')) != NULL; line = nl + 1) {
-            *nl = '\0';
-            if (strncmp(line, "id: ", 4) == 0)
-                e->id = atoll(line + 4);
-            else if (strncmp(line, "event: ", 7) == 0)
-                snprintf(e->name, sizeof(e->name), "%s", line + 7);
-            else if (strncmp(line, "data: ", 6) == 0)
-                e->data = line + 6;
-        }
-    }
-}
-
-/* Drives every stream for up to ms, or until until(arg) holds; returns whether it does. */
-static int pump(long ms, int (*until)(void *), void *arg, stream_t **all, size_t n)
-{
-    struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    for (;;) {
-        int running;
-        curl_multi_perform(multi, &running);
-        CURLMsg *m;
-        int left;
-        while ((m = curl_multi_info_read(multi, &left)) != NULL)
-            for (size_t i = 0; i < n; i++)
-                if (all[i] != NULL && m->msg == CURLMSG_DONE && m->easy_handle == all[i]->h)
-                    all[i]->done = 1, all[i]->rc = m->data.result;
-        for (size_t i = 0; i < n; i++)
-            if (all[i] != NULL)
-                parse(all[i]);
-        if (until != NULL && until(arg))
-            return 1;
-        if (h_ms_since(&t0) >= ms)
-            return until == NULL;
-        curl_multi_poll(multi, NULL, 0, 20, NULL);
-    }
-}
-
-static stream_t *open_stream(gateway_t *gw, proto_t p, const char *user, const char *token, const char *const *headers)
-{
-    stream_t *s = calloc(1, sizeof(*s));
-    req_t rq = {.path = h_fmt("/api/%s/events", user), .token = token, .proto = p, .raw = 1, .timeout_ms = 60000,
-                .headers = headers};
-    s->h = curl_easy_init();
-    s->r = h_resp_new();
-    s->hl = h_setup_easy(s->h, gw, &rq, s->r);
-    curl_multi_add_handle(multi, s->h);
-    return s;
-}
-
-static void close_stream(stream_t *s)
-{
-    if (s == NULL)
-        return;
-    curl_multi_remove_handle(multi, s->h);
-    curl_easy_cleanup(s->h);
-    curl_slist_free_all(s->hl);
-    resp_free(s->r);
-    free(s);
-}
-
-static int has_status(void *arg) /* every stream of a NULL-terminated list has its status line */
-{
-    for (stream_t **s = arg; *s != NULL; s++) {
-        long st = 0;
-        curl_easy_getinfo((*s)->h, CURLINFO_RESPONSE_CODE, &st);
-        if (st == 0 || (st == 200 && (*s)->comments == 0 && (*s)->nevents == 0))
-            return 0;
-    }
-    return 1;
-}
-
-typedef struct want {
-    stream_t **streams; /* NULL-terminated */
-    int n;
-} want_t;
-
-static int have_events(void *arg)
-{
-    want_t *w = arg;
-    for (stream_t **s = w->streams; *s != NULL; s++)
-        if ((*s)->nevents < w->n)
-            return 0;
-    return 1;
-}
-
-static int is_done(void *arg)
-{
-    return ((stream_t *)arg)->done;
-}
+#include "sse.h"
 
 /* POST a task of user; returns its JSON (kept), NULL after a failed check. */
 static char *create(gateway_t *gw, const char *user, const char *token, const char *title)
@@ -182,10 +54,10 @@ static int header_is(const stream_t *s, const char *name, const char *want)
 static void test_live(gateway_t *gw, proto_t p, const char *alice, const char *ta, stream_t **a, stream_t *b)
 {
     char *created = create(gw, alice, ta, "alice 1");
-    long answered = h_ms_since(&t_start);
+    long answered = sse_now_ms();
     stream_t *mine[] = {a[0], a[1], NULL};
     want_t one = {mine, 1};
-    CHECK(pump(10000, have_events, &one, (stream_t *[]){a[0], a[1], b}, 3), "both of alice's streams get her change (%s)",
+    CHECK(sse_pump(10000, sse_have_events, &one, (stream_t *[]){a[0], a[1], b}, 3), "both of alice's streams get her change (%s)",
           h_proto_name[p]);
     for (int i = 0; i < 2; i++) {
         long ms = a[i]->ev[0].arrived_ms - answered;
@@ -200,7 +72,7 @@ static void test_live(gateway_t *gw, proto_t p, const char *alice, const char *t
     EXPECT_STATUS(r, 204);
     resp_free(r);
     want_t three = {mine, 3};
-    CHECK(pump(10000, have_events, &three, (stream_t *[]){a[0], a[1], b}, 3), "both streams get the three changes");
+    CHECK(sse_pump(10000, sse_have_events, &three, (stream_t *[]){a[0], a[1], b}, 3), "both streams get the three changes");
     for (int i = 0; i < 2; i++) {
         event_t *e = a[i]->ev;
         CHECK(a[i]->nevents == 3 && strcmp(e[0].name, "task.created") == 0 && strcmp(e[1].name, "task.updated") == 0 &&
@@ -220,10 +92,10 @@ static void test_protocol(gateway_t *gw, proto_t p)
     h_section("live updates over %s", h_proto_name[p]);
     const char *alice = h_uid("alice"), *bob = h_uid("bob");
     char *ta = tok_user(alice), *tb = tok_user(bob);
-    stream_t *a[2] = {open_stream(gw, p, alice, ta, NULL), open_stream(gw, p, alice, ta, NULL)};
-    stream_t *b = open_stream(gw, p, bob, tb, NULL);
+    stream_t *a[2] = {sse_open(gw, p, alice, ta, NULL), sse_open(gw, p, alice, ta, NULL)};
+    stream_t *b = sse_open(gw, p, bob, tb, NULL);
     stream_t *all[] = {a[0], a[1], b, NULL};
-    CHECK(pump(10000, has_status, all, all, 3), "alice's two streams and bob's are open");
+    CHECK(sse_pump(10000, sse_has_status, all, all, 3), "alice's two streams and bob's are open");
     for (int i = 0; i < 3; i++) {
         long st = 0, version = 0;
         curl_easy_getinfo(all[i]->h, CURLINFO_RESPONSE_CODE, &st);
@@ -241,37 +113,37 @@ static void test_protocol(gateway_t *gw, proto_t p)
     h_section("bob's own events over %s", h_proto_name[p]);
     create(gw, bob, tb, "bob 1");
     want_t one = {(stream_t *[]){b, NULL}, 1};
-    CHECK(pump(10000, have_events, &one, all, 3), "bob's stream gets his change");
+    CHECK(sse_pump(10000, sse_have_events, &one, all, 3), "bob's stream gets his change");
     CHECK(b->nevents == 1 && b->ev[0].id == 1 && b->ev[0].data && strstr(b->ev[0].data, h_fmt("\"user_id\":\"%s\"", bob)),
           "bob's stream holds his one event, id 1 (ids are per user), and nothing of alice's");
 
     h_section("resuming with Last-Event-ID over %s", h_proto_name[p]);
     long long last = a[0]->ev[a[0]->nevents - 1].id;
-    close_stream(a[0]);
+    sse_close(a[0]);
     a[0] = NULL;
     create(gw, alice, ta, "alice 2");
     create(gw, alice, ta, "alice 3");
     want_t five = {(stream_t *[]){a[1], NULL}, 5};
-    pump(10000, have_events, &five, (stream_t *[]){a[1], b}, 2);
-    stream_t *again = open_stream(gw, p, alice, ta, (const char *[]){h_fmt("Last-Event-ID: %lld", last), NULL});
+    sse_pump(10000, sse_have_events, &five, (stream_t *[]){a[1], b}, 2);
+    stream_t *again = sse_open(gw, p, alice, ta, (const char *[]){h_fmt("Last-Event-ID: %lld", last), NULL});
     want_t two = {(stream_t *[]){again, NULL}, 2};
     stream_t *now[] = {again, a[1], b};
-    CHECK(pump(10000, have_events, &two, now, 3), "alice reconnecting after event %lld gets the missed events", last);
-    pump(300, NULL, NULL, now, 3); /* anything more would have come in the same fetch */
+    CHECK(sse_pump(10000, sse_have_events, &two, now, 3), "alice reconnecting after event %lld gets the missed events", last);
+    sse_pump(300, NULL, NULL, now, 3); /* anything more would have come in the same fetch */
     CHECK(again->nevents == 2 && again->ev[0].id == last + 1 && again->ev[1].id == last + 2 &&
               strcmp(again->ev[0].name, "task.created") == 0 && same_json(again->ev[0].data, h_fmt("%s", a[1]->ev[3].data)),
           "exactly the two events missed, %lld and %lld (%d events)", last + 1, last + 2, again->nevents);
 
     h_section("reset over %s", h_proto_name[p]);
-    stream_t *reset = open_stream(gw, p, alice, ta, (const char *[]){"Last-Event-ID: 999999999", NULL});
-    stream_t *bogus = open_stream(gw, p, alice, ta, (const char *[]){"Last-Event-ID: not-an-id", NULL});
+    stream_t *reset = sse_open(gw, p, alice, ta, (const char *[]){"Last-Event-ID: 999999999", NULL});
+    stream_t *bogus = sse_open(gw, p, alice, ta, (const char *[]){"Last-Event-ID: not-an-id", NULL});
     want_t first = {(stream_t *[]){reset, bogus, NULL}, 1};
-    CHECK(pump(10000, have_events, &first, (stream_t *[]){reset, bogus}, 2), "streams resuming after unknown ids get an event");
+    CHECK(sse_pump(10000, sse_have_events, &first, (stream_t *[]){reset, bogus}, 2), "streams resuming after unknown ids get an event");
     CHECK(strcmp(reset->ev[0].name, "reset") == 0 && reset->ev[0].id == last + 2,
           "an id beyond alice's newest is answered with the event reset, at her newest id (%s %lld)", reset->ev[0].name,
           reset->ev[0].id);
     CHECK(strcmp(bogus->ev[0].name, "reset") == 0, "a Last-Event-ID that is not an id: reset too (%s)", bogus->ev[0].name);
-    close_stream(reset), close_stream(bogus), close_stream(again), close_stream(a[1]), close_stream(b);
+    sse_close(reset), sse_close(bogus), sse_close(again), sse_close(a[1]), sse_close(b);
 }
 
 /* 401 without a token or with a bad one, 403 on another user's path; the access_token query
@@ -297,14 +169,9 @@ static void test_tokens_and_cors(gateway_t *gw)
     EXPECT_ERROR(r, 401, "unauthorized"); /* the task routes never read the query for a token */
     resp_free(r);
 
-    req_t rq = {.path = h_fmt("/api/%s/events?access_token=%s", alice, ta), .proto = P_H1, .raw = 1, .timeout_ms = 60000,
-                .headers = (const char *[]){"Origin: https://app.example", NULL}};
-    stream_t *s = calloc(1, sizeof(*s));
-    s->h = curl_easy_init();
-    s->r = h_resp_new();
-    s->hl = h_setup_easy(s->h, gw, &rq, s->r);
-    curl_multi_add_handle(multi, s->h);
-    CHECK(pump(10000, has_status, (stream_t *[]){s, NULL}, &s, 1), "a stream authenticated by ?access_token= opens");
+    stream_t *s = sse_open_path(gw, P_H1, h_fmt("/api/%s/events?access_token=%s", alice, ta), NULL,
+                                (const char *[]){"Origin: https://app.example", NULL});
+    CHECK(sse_pump(10000, sse_has_status, (stream_t *[]){s, NULL}, &s, 1), "a stream authenticated by ?access_token= opens");
     long st = 0;
     curl_easy_getinfo(s->h, CURLINFO_RESPONSE_CODE, &st);
     CHECK(st == 200, "access_token in the query: 200 (%ld)", st);
@@ -313,11 +180,11 @@ static void test_tokens_and_cors(gateway_t *gw)
     CHECK(header_is(s, "cache-control", "no-store"), "the stream is not cached (Cache-Control: no-store)");
     create(gw, alice, ta, "alice via query");
     want_t one = {(stream_t *[]){s, NULL}, 1};
-    CHECK(pump(10000, have_events, &one, &s, 1) && strcmp(s->ev[0].name, "task.created") == 0,
+    CHECK(sse_pump(10000, sse_have_events, &one, &s, 1) && strcmp(s->ev[0].name, "task.created") == 0,
           "the stream opened with access_token gets alice's change");
     const char *log = gateway_output(gw);
     CHECK(strstr(log, ta) == NULL, "the token in the query string never reaches the log");
-    close_stream(s);
+    sse_close(s);
 }
 
 /* Whether /metrics shows line (a whole line); polls up to 10 s. */
@@ -345,14 +212,14 @@ static void test_limits(void)
         return;
     const char *alice = h_uid("alice"), *bob = h_uid("bob"), *carol = h_uid("carol");
     char *ta = tok_user(alice), *tb = tok_user(bob), *tc = tok_user(carol);
-    stream_t *s[3] = {open_stream(&g, P_H1, alice, ta, NULL), open_stream(&g, P_H1, alice, ta, NULL), NULL};
-    CHECK(pump(10000, has_status, (stream_t *[]){s[0], s[1], NULL}, s, 2), "alice's two streams open");
+    stream_t *s[3] = {sse_open(&g, P_H1, alice, ta, NULL), sse_open(&g, P_H1, alice, ta, NULL), NULL};
+    CHECK(sse_pump(10000, sse_has_status, (stream_t *[]){s[0], s[1], NULL}, s, 2), "alice's two streams open");
     resp_t *r = h_get(&g, P_H1, h_fmt("/api/%s/events", alice), ta);
     EXPECT_ERROR(r, 503, "unavailable");
     CHECK(r->body && strstr(r->body, "EVENTS_MAX_PER_USER"), "alice's third stream: 503, too many for her (%s)", resp_brief(r));
     resp_free(r);
-    s[2] = open_stream(&g, P_H1, bob, tb, NULL);
-    CHECK(pump(10000, has_status, (stream_t *[]){s[2], NULL}, s, 3), "bob's stream opens: the cap is per user");
+    s[2] = sse_open(&g, P_H1, bob, tb, NULL);
+    CHECK(sse_pump(10000, sse_has_status, (stream_t *[]){s[2], NULL}, s, 3), "bob's stream opens: the cap is per user");
     r = h_get(&g, P_H1, h_fmt("/api/%s/events", carol), tc);
     EXPECT_ERROR(r, 503, "unavailable");
     CHECK(r->body && strstr(r->body, "EVENTS_MAX_STREAMS"), "carol's first stream: 503, too many in the process (%s)", resp_brief(r));
@@ -361,20 +228,20 @@ static void test_limits(void)
     CHECK(metrics_show(&g, "todo_gateway_event_streams_refused_total{cap=\"per_user\"} 1\n") &&
               metrics_show(&g, "todo_gateway_event_streams_refused_total{cap=\"per_process\"} 1\n"),
           "/metrics counts one refusal by each cap");
-    close_stream(s[0]);
+    sse_close(s[0]);
     CHECK(metrics_show(&g, "todo_gateway_event_streams 2\n"), "a client that leaves frees its stream's place");
-    stream_t *more = open_stream(&g, P_H1, alice, ta, NULL);
-    CHECK(pump(10000, has_status, (stream_t *[]){more, NULL}, &more, 1), "alice opens a stream again");
+    stream_t *more = sse_open(&g, P_H1, alice, ta, NULL);
+    CHECK(sse_pump(10000, sse_has_status, (stream_t *[]){more, NULL}, &more, 1), "alice opens a stream again");
     long st = 0;
     curl_easy_getinfo(more->h, CURLINFO_RESPONSE_CODE, &st);
     CHECK(st == 200, "... 200 once one of hers closed (%ld)", st);
     h_section("limits: shutdown");
     gateway_stop(&g);
     stream_t *left[] = {s[1], s[2], more};
-    pump(5000, NULL, NULL, left, 3);
+    sse_pump(5000, NULL, NULL, left, 3);
     CHECK(s[1]->done && s[1]->rc == CURLE_OK && more->done && more->rc == CURLE_OK,
           "at shutdown the streams end gracefully: a complete response (%d %d)", s[1]->rc, more->rc);
-    close_stream(s[1]), close_stream(s[2]), close_stream(more);
+    sse_close(s[1]), sse_close(s[2]), sse_close(more);
 }
 
 /* EVENTS_HEARTBEAT=1 and JWT_LEEWAY=0: comment lines on an idle stream, and its end at exp. */
@@ -389,14 +256,14 @@ static void test_heartbeat_and_expiry(void)
     char *tok = tok_craft("{\"alg\":\"HS256\",\"typ\":\"JWT\"}",
                           h_fmt("{\"sub\":\"%s\",\"iat\":%lld,\"exp\":%lld}", alice, (long long)now, (long long)now + 4), "sha256",
                           H_SECRET);
-    stream_t *s = open_stream(&g, P_H1, alice, tok, NULL);
-    CHECK(pump(20000, is_done, s, &s, 1), "the stream ends by itself");
+    stream_t *s = sse_open(&g, P_H1, alice, tok, NULL);
+    CHECK(sse_pump(20000, sse_is_done, s, &s, 1), "the stream ends by itself");
     long st = 0;
     curl_easy_getinfo(s->h, CURLINFO_RESPONSE_CODE, &st);
     CHECK(st == 200 && s->rc == CURLE_OK, "... a complete 200 response: ended by the server at the token's exp (rc %d)", s->rc);
     CHECK(h_now() >= now + 4, "... not before the token's exp");
     CHECK(s->heartbeats >= 1, "an idle stream gets heartbeat comments (%d)", s->heartbeats);
-    close_stream(s);
+    sse_close(s);
     gateway_stop(&g);
 }
 
@@ -410,28 +277,26 @@ static void test_listen_lost(gateway_t *gw)
         return;
     const char *alice = h_uid("alice");
     char *ta = tok_user(alice);
-    stream_t *s = open_stream(gw, P_H1, alice, ta, NULL);
-    CHECK(pump(10000, has_status, (stream_t *[]){s, NULL}, &s, 1), "alice's stream is open");
+    stream_t *s = sse_open(gw, P_H1, alice, ta, NULL);
+    CHECK(sse_pump(10000, sse_has_status, (stream_t *[]){s, NULL}, &s, 1), "alice's stream is open");
     long long killed = pg_number(db, "select count(pg_terminate_backend(pid)) from pg_stat_activity "
                                      "where application_name = 'todo-gateway listen'", NULL, NULL);
     CHECK(killed >= 1, "the gateway's LISTEN connection is killed (%lld)", killed);
     create(gw, alice, ta, "while not listening");
     want_t one = {(stream_t *[]){s, NULL}, 1};
-    CHECK(pump(15000, have_events, &one, &s, 1) && strcmp(s->ev[0].name, "task.created") == 0,
+    CHECK(sse_pump(15000, sse_have_events, &one, &s, 1) && strcmp(s->ev[0].name, "task.created") == 0,
           "the change committed while the gateway was not listening reaches the stream");
     create(gw, alice, ta, "listening again");
     want_t two = {(stream_t *[]){s, NULL}, 2};
-    CHECK(pump(10000, have_events, &two, &s, 1) && s->ev[1].id == s->ev[0].id + 1, "and the next one too, with the next id");
-    close_stream(s);
+    CHECK(sse_pump(10000, sse_have_events, &two, &s, 1) && s->ev[1].id == s->ev[0].id + 1, "and the next one too, with the next id");
+    sse_close(s);
     PQfinish(db);
 }
 
 int main(int argc, char **argv)
 {
     h_init(argc, argv, "test_events");
-    clock_gettime(CLOCK_MONOTONIC, &t_start);
-    multi = curl_multi_init();
-    curl_multi_setopt(multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+    sse_init();
     gateway_t g;
     const char *dir = h_make_cert();
     const char *const env[] = {dir ? h_fmt("TLS_CERT=%s/cert.pem", dir) : "TLS_CERT", dir ? h_fmt("TLS_KEY=%s/key.pem", dir) : "TLS_KEY",
@@ -446,6 +311,6 @@ int main(int argc, char **argv)
     }
     test_limits();
     test_heartbeat_and_expiry();
-    curl_multi_cleanup(multi);
+    sse_cleanup();
     return h_finish();
 }
