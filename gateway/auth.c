@@ -177,6 +177,7 @@ static gw_auth_status_t check_claims(const gw_config_t *cfg, json_t *claims, int
 
     memcpy(out->user_id, id, id_len);
     out->user_id[id_len] = '\0';
+    out->expires_at = gw_claims_whole_seconds(t_exp); /* an event stream ends then (events.c) */
     if (iat != NULL) {
         out->issued_at = gw_claims_whole_seconds(t_iat); /* revocation compares whole seconds */
         out->has_issued_at = 1;

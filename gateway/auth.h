@@ -28,6 +28,7 @@ typedef struct gw_identity {
     char user_id[GW_USER_ID_MAX * 4 + 1]; /* NUL-terminated UTF-8, at most 255 characters */
     int64_t issued_at;                    /* the token's iat in seconds */
     int has_issued_at;                    /* 0 when the token carried no integer iat */
+    int64_t expires_at;                   /* the token's exp in whole seconds since the epoch (rounded down) */
     uint64_t jwks_serial;                 /* the JWK Set that verified it (gw_jwks_serial), 0 for HS256 */
 } gw_identity_t;
 

@@ -135,6 +135,16 @@ static int derive_better_auth(const gw_config_var_t *var, const char *value, gw_
     return 0;
 }
 
+/* DATABASE_LISTEN_URL: by default the database of DATABASE_URL (a transaction-mode pooler
+ * in between would lose LISTEN: then point it at the database itself). */
+static int default_listen_url(const gw_config_var_t *var, const char *value, gw_config_t *cfg, struct gw_config_loader *ld)
+{
+    (void)var, (void)ld;
+    if (value == NULL)
+        cfg->database_listen_url = cfg->database_url;
+    return 0;
+}
+
 static const char *const log_levels[] = {"error", "warn", "info", "debug", NULL};
 static const char *const log_formats[] = {"plain", "json", NULL};
 static const char *const docs_assets[] = {"local", "cdn", "off", NULL};
@@ -187,6 +197,7 @@ const gw_config_var_t gw_config_vars[] = {
     {INT     ("DB_QUEUE_MAX",         db_queue_max,         "32768", 0, 1048576),       .section = "Database",  .help = "requests waiting for a database connection, per process (all threads);\nbeyond: 503 with Retry-After (README: memory)"},
     {INT     ("DB_STATEMENT_TIMEOUT", db_statement_timeout, "5000", 0, INT_MAX),        .section = "Database",  .help = "statement timeout in milliseconds (0 disables)"},
     {BOOL    ("DB_PREPARED",          db_prepared,          "on"),                      .section = "Database",  .help = "prepared statements (off for transaction-mode poolers)", .check = default_pooler_depth},
+    {STRING  ("DATABASE_LISTEN_URL",  database_listen_url,  NULL),                      .section = "Database",  .help = "the event streams' LISTEN connection (one per process); never through\na transaction-mode pooler", .shown = "default: DATABASE_URL", .check = default_listen_url},
     {SIZE    ("MAX_BODY",             max_body,             "65536", 1, 64 * MIB),      .section = "HTTP",      .help = "largest request body; bytes or suffix k/K/KiB, m/M/MiB, up to 64MiB", .shown = "default 64KiB"},
     {STRING  ("CORS_ORIGINS",         cors_origins,         ""),                        .section = "HTTP",      .help = "comma-separated origins allowed by CORS; \"*\" allows any"},
     {BOOL    ("ACCOUNTS",             accounts,             "on"),                      .section = "HTTP",      .help = "serve the /api/auth/ routes (register, login, logout, me)"},
@@ -197,6 +208,9 @@ const gw_config_var_t gw_config_vars[] = {
     {INT     ("HTTP2_MAX_CONCURRENT_REQUESTS", http2_max_concurrent_requests, "16", 1, 100), .section = "HTTP", .help = "requests of one HTTP/2 connection served at once, 1 to 100 (its other\nopen streams wait in order; h2o refuses a 101st open stream)"},
     {ENUM    ("DOCS_ASSETS",          docs_assets,          "local", docs_assets),      .section = "HTTP",      .help = "GET /docs loads Swagger UI from DOCS_ASSETS_DIR (local), a public CDN (cdn),\nor is 404 (off)"},
     {STRING  ("DOCS_ASSETS_DIR",      docs_assets_dir,      NULL),                      .section = "HTTP",      .help = "folder of swagger-ui-dist's files, served at /docs/assets/", .shown = "default: built-in", .check = check_docs_dir},
+    {INT     ("EVENTS_MAX_STREAMS",   events_max_streams,   "10000", 0, 1000000),       .section = "HTTP",      .help = "event streams (GET /api/{user_id}/events) open at once per process; beyond: 503"},
+    {INT     ("EVENTS_MAX_PER_USER",  events_max_per_user,  "16", 1, 1000000),          .section = "HTTP",      .help = "event streams open at once per user and process; beyond: 503"},
+    {INT     ("EVENTS_HEARTBEAT",     events_heartbeat,     "15", 1, 3600),             .section = "HTTP",      .help = "seconds between heartbeat comments on an idle event stream"},
     {STRING  ("BETTER_AUTH_SECRET",   jwt_secret,           NULL),                      .section = "Tokens",    .help = "HS256 secret shared with Better Auth", .shown = "required", .check = check_secret, .secret = 1},
     {STRING  ("BETTER_AUTH_URL",      better_auth_url,      NULL),                      .section = "Tokens",    .help = "Better Auth's base URL: the default of JWT_ISSUER and JWT_AUDIENCE,\nand of JWT_JWKS_URL (<it>/api/auth/jwks)", .check = derive_better_auth},
     {INT     ("JWT_LEEWAY",           jwt_leeway,           "60", 0, 3600),             .section = "Tokens",    .help = "clock skew allowed on exp, nbf and iat, 0 to 3600 seconds"},

@@ -30,6 +30,7 @@ typedef struct gw_config {
     int db_queue_max;         /* DB_QUEUE_MAX, requests waiting per process when all connections are busy */
     int db_statement_timeout; /* DB_STATEMENT_TIMEOUT, milliseconds; 0 disables */
     int db_prepared;          /* DB_PREPARED on|off (off for transaction-mode poolers) */
+    const char *database_listen_url; /* DATABASE_LISTEN_URL: the LISTEN connection's, default database_url */
 
     /* HTTP */
     size_t max_body;              /* MAX_BODY, bytes */
@@ -42,6 +43,9 @@ typedef struct gw_config {
     int http2_max_concurrent_requests; /* HTTP2_MAX_CONCURRENT_REQUESTS, requests of one HTTP/2 connection served at once */
     gw_docs_assets_t docs_assets; /* DOCS_ASSETS local|cdn|off: where GET /docs loads its viewer from */
     const char *docs_assets_dir;  /* DOCS_ASSETS_DIR, default the build's docs-assets folder (GW_DOCS_DIR) */
+    int events_max_streams;       /* EVENTS_MAX_STREAMS, event streams open at once per process */
+    int events_max_per_user;      /* EVENTS_MAX_PER_USER, event streams open at once per user and process */
+    int events_heartbeat;         /* EVENTS_HEARTBEAT, seconds between heartbeat comments on an idle stream */
 
     /* tokens */
     const char *jwt_secret; /* BETTER_AUTH_SECRET, required, non-empty */

@@ -99,7 +99,7 @@ static void describe_value(const gw_config_var_t *var, const gw_config_t *cfg, c
             snprintf(out, cap, "(unset)");
         else if (var->secret)
             snprintf(out, cap, "****");
-        else if (strcmp(var->name, "DATABASE_URL") == 0)
+        else if (strcmp(var->name, "DATABASE_URL") == 0 || strcmp(var->name, "DATABASE_LISTEN_URL") == 0)
             mask_conninfo(s, out, cap);
         else
             snprintf(out, cap, "%s", s);

@@ -48,6 +48,21 @@ static h2o_iovec_t allow_header(request_t *r)
     return h2o_strdup(&r->x.req->pool, allow, gw_routes_allow(r->m.allowed, allow, sizeof(allow)));
 }
 
+/* RFC 6750 2.3: the access_token query parameter as an Authorization header's value, "Bearer
+ * <token>" (base NULL when absent or not percent-encoded), on the routes that take it
+ * (GW_QUERY_TOKEN: the event stream, for a browser's EventSource). The access log never
+ * shows a query string. */
+static h2o_iovec_t query_token(h2o_req_t *req)
+{
+    gw_str_t query = gw_text_target_query(req->input.path.base, req->input.path.len), raw;
+    if (query.base == NULL || !gw_text_query_param(query, "access_token", &raw))
+        return h2o_iovec_init(NULL, 0);
+    char *buf = h2o_mem_alloc_pool(&req->pool, sizeof("Bearer ") + raw.len);
+    memcpy(buf, "Bearer ", 7);
+    long n = gw_text_unescape(raw.base, raw.len, buf + 7, 0);
+    return n < 0 ? h2o_iovec_init(NULL, 0) : h2o_iovec_init(buf, 7 + (size_t)n);
+}
+
 /* ---- the steps, in order ---- */
 
 /* HTTP/1.x framing that h2o 2.2.5 accepts but RFC 9112 calls unrecoverable (framing.h):
@@ -132,6 +147,8 @@ static int check_token(request_t *r)
     if (!(r->x.route->flags & GW_TOKEN))
         return NEXT;
     h2o_iovec_t authz = find_header(req, H2O_TOKEN_AUTHORIZATION);
+    if (authz.base == NULL && (r->x.route->flags & GW_QUERY_TOKEN))
+        authz = query_token(req);
     gw_identity_t id;
     gw_auth_status_t st = gw_auth_verify_cached(r->h->cfg, authz.base, authz.len, (int64_t)time(NULL), &id);
     if (st == GW_AUTH_UNKNOWN_KEY && gw_keywait_park(&r->w->keywait, r->w->ctx.loop, &r->wait))
@@ -144,6 +161,7 @@ static int check_token(request_t *r)
         return ANSWERED;
     }
     r->call.user_id = h2o_strdup(&req->pool, id.user_id, SIZE_MAX).base;
+    r->token_expires_at = id.expires_at + r->h->cfg->jwt_leeway; /* when the token stops being accepted */
     if (id.has_issued_at) {
         char iat[24];
         int n = snprintf(iat, sizeof(iat), "%lld", (long long)id.issued_at);

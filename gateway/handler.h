@@ -16,6 +16,7 @@ typedef struct gw_worker {
     h2o_context_t ctx; /* first */
     gw_db_t *db;
     struct gw_keywait *keywait; /* requests waiting for the JWK Set (keywait.c), made on first use */
+    struct gw_events *events;   /* the thread's event streams (events.c) */
     gw_metrics_t metrics;
     size_t active;       /* requests received and not yet disposed: shutdown waits for these */
     uint64_t id_prefix;  /* random, for generated request ids */

@@ -29,6 +29,7 @@ typedef struct request {
     gw_conn_t *conn;         /* the client connection's accounting (conns.c), NULL when it has none */
     size_t step;             /* the step running: a parked request resumes there */
     gw_keywait_entry_t wait; /* check_token parks the request here while the JWK Set is fetched */
+    int64_t token_expires_at; /* the token's exp + JWT_LEEWAY, seconds since the epoch: an event stream ends then */
 } request_t;
 
 enum { NEXT = 0, ANSWERED = 1 }; /* what a step returns */

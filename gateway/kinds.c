@@ -10,6 +10,7 @@
 
 #include "auth.h"
 #include "docs.h"
+#include "events.h"
 #include "handler_internal.h"
 #include "log.h"
 #include "uri.h"
@@ -107,6 +108,13 @@ static int serve_docs(request_t *r)
     return ANSWERED;
 }
 
+/* The event stream (events.c): its fetches are its own. */
+static int serve_events(request_t *r)
+{
+    gw_events_open(r->w->events, &r->x, &r->call, r->token_expires_at);
+    return ANSWERED;
+}
+
 static void on_db_reply(h2o_req_t *req, const gw_db_reply_t *reply, void *data);
 
 /* Hands the call to the database; on_db_reply answers when its reply comes. */
@@ -126,6 +134,7 @@ const gw_kind_t gw_kinds[] = {
     [GW_ROUTE_OPENAPI] = {serve_openapi,  NULL,          1, 1},
     [GW_ROUTE_METRICS] = {serve_metrics,  NULL,          1, 1},
     [GW_ROUTE_DOCS]    = {serve_docs,     NULL,          1, 1},
+    [GW_ROUTE_EVENTS]  = {serve_events,   NULL,          0, 1},
 };
 // clang-format on
 

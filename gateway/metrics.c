@@ -41,6 +41,25 @@ static size_t out_requests(char *buf, size_t len, size_t cap, const char *route,
                                   (unsigned long long)v);
 }
 
+/* The event streams' lines (events.c) at buf + len; returns the new length. */
+static size_t out_events(char *buf, size_t len, size_t cap, gw_metrics_t *const *all, size_t n)
+{
+#define OUT(...) (len += (size_t)snprintf(buf + len, len < cap ? cap - len : 0, __VA_ARGS__))
+    OUT("# HELP todo_gateway_event_streams Event streams (GET /api/{user_id}/events) open.\n"
+        "# TYPE todo_gateway_event_streams gauge\ntodo_gateway_event_streams %llu\n",
+        (unsigned long long)SUM(events_streams));
+    OUT("# HELP todo_gateway_event_streams_refused_total Event streams refused (503) by a cap, by cap.\n"
+        "# TYPE todo_gateway_event_streams_refused_total counter\n"
+        "todo_gateway_event_streams_refused_total{cap=\"per_user\"} %llu\n"
+        "todo_gateway_event_streams_refused_total{cap=\"per_process\"} %llu\n",
+        (unsigned long long)SUM(events_refused_user), (unsigned long long)SUM(events_refused_process));
+    OUT("# HELP todo_gateway_events_sent_total Events written to event streams.\n"
+        "# TYPE todo_gateway_events_sent_total counter\ntodo_gateway_events_sent_total %llu\n",
+        (unsigned long long)SUM(events_sent));
+#undef OUT
+    return len;
+}
+
 h2o_iovec_t gw_metrics_render(h2o_mem_pool_t *pool, gw_metrics_t *const *all, size_t n)
 {
     size_t cap = 64 * 1024, len = 0;
@@ -93,6 +112,7 @@ h2o_iovec_t gw_metrics_render(h2o_mem_pool_t *pool, gw_metrics_t *const *all, si
     OUT("# HELP todo_gateway_requests_cancelled_total Requests whose client went away before an answer was started.\n"
         "# TYPE todo_gateway_requests_cancelled_total counter\ntodo_gateway_requests_cancelled_total %llu\n",
         (unsigned long long)SUM(conns.cancelled));
+    len = out_events(buf, len, cap, all, n);
 #undef OUT
     if (len >= cap) { /* never with today's routes (~27 KB at most); if ever, whole lines only */
         len = cap - 1;

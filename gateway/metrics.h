@@ -23,6 +23,10 @@ typedef struct gw_metrics {
     atomic_uint_fast64_t pool_connections; /* gauges, refreshed by the owning thread */
     atomic_uint_fast64_t pool_in_use;
     atomic_uint_fast64_t pool_waiting;
+    atomic_uint_fast64_t events_streams;         /* gauge: event streams open */
+    atomic_uint_fast64_t events_refused_user;    /* 503: EVENTS_MAX_PER_USER streams of that user were open */
+    atomic_uint_fast64_t events_refused_process; /* 503: EVENTS_MAX_STREAMS streams were open */
+    atomic_uint_fast64_t events_sent;            /* events written to streams */
     gw_conns_stats_t conns; /* connections refused, calmed; requests cancelled */
 } gw_metrics_t;
 

@@ -210,6 +210,15 @@ void gw_respond_body(gw_exchange_t *x, int status, const char *media_type, h2o_i
         h2o_send(req, &body, 1, H2O_SEND_STATE_FINAL);
 }
 
+void gw_respond_stream(gw_exchange_t *x, int status, const char *media_type, h2o_generator_t *generator)
+{
+    h2o_req_t *req = x->req;
+    common_headers(x, status);
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, media_type, strlen(media_type));
+    req->res.content_length = SIZE_MAX; /* HTTP/1.1: chunked; HTTP/2: DATA frames until END_STREAM */
+    h2o_start_response(req, generator);
+}
+
 void gw_respond_empty(gw_exchange_t *x, int status)
 {
     static h2o_generator_t generator = {NULL, NULL};

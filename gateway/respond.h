@@ -35,6 +35,10 @@ void gw_respond_json(gw_exchange_t *x, int status, h2o_iovec_t body);
 /* Sends status with a body of the given media type, already in req->pool or static. */
 void gw_respond_body(gw_exchange_t *x, int status, const char *media_type, h2o_iovec_t body);
 
+/* Starts a response of unknown length that generator goes on sending (h2o_send; events.c):
+ * status, the media type, and the headers every response carries. */
+void gw_respond_stream(gw_exchange_t *x, int status, const char *media_type, h2o_generator_t *generator);
+
 /* Sends status with no body (204, 304). */
 void gw_respond_empty(gw_exchange_t *x, int status);
 

@@ -19,9 +19,11 @@ const gw_route_t gw_routes_begin = {
                       "current_setting('response.location', true), current_setting('response.next_offset', true), " \
                       "current_setting('response.etag', true), current_setting('response.status', true) from " call " b"
 #define SESSION(call) "select b->'user', b->'user'->>'id', b->>'iat', null, null from " call " b"
+#define EVENTS(call)  "select todo.event_stream_text(b->'events'), b->>'last_event_id', b->>'more', null, null from " call " b"
 /* The flag sets routes share. */
 #define OWNER    (GW_TOKEN | GW_PATH_USER) /* a token, and the path's {user} is its user */
 #define TOKEN    GW_TOKEN
+#define STREAM   (OWNER | GW_QUERY_TOKEN) /* ... and a browser's EventSource, which cannot send Authorization, may use ?access_token= */
 #define JSON     (GW_BODY | GW_BODY_REQUIRED)
 #define JSON_OPT GW_BODY
 #define ACCOUNT  GW_ACCOUNTS
@@ -32,6 +34,7 @@ const gw_route_t gw_routes_begin = {
 #define READ     {"if-none-match"}
 #define WRITE    {"if-match", "if-none-match"}
 #define NONE     {NULL}
+#define RESUME   {"last-event-id"} /* WHATWG HTML 9.2: the last event the client had */
 
 const gw_route_t gw_routes[] = {
 /*   name                   method     pattern                            kind              flags             status statement                                                                      query     headers */
@@ -42,6 +45,7 @@ const gw_route_t gw_routes[] = {
     {"patch_task",          GW_PATCH,  "/api/{user}/tasks/{id}",          GW_ROUTE_SQL,     OWNER | JSON,     200,   REPLY("api.patch_task($1::bigint, $2, $3, $4)"),                               NO_QUERY, WRITE},
     {"delete_task",         GW_DELETE, "/api/{user}/tasks/{id}",          GW_ROUTE_SQL,     OWNER,            204,   REPLY("api.delete_task($1::bigint, $2, $3)"),                                  NO_QUERY, WRITE},
     {"set_task_completion", GW_PATCH,  "/api/{user}/tasks/{id}/complete", GW_ROUTE_SQL,     OWNER | JSON_OPT, 200,   REPLY("api.set_task_completion($1::bigint, $2, $3, $4)"),                      NO_QUERY, WRITE},
+    {"events",              GW_GET,    "/api/{user}/events",              GW_ROUTE_EVENTS,  STREAM,           200,   EVENTS("api.events_since($1::bigint)"),                                        NO_QUERY, RESUME},
     {"register",            GW_POST,   "/api/auth/register",              GW_ROUTE_SESSION, ACCOUNT | JSON,   201,   SESSION("api.register($1)"),                                                   NO_QUERY, NONE},
     {"signup",              GW_POST,   "/api/auth/signup",                GW_ROUTE_SESSION, ACCOUNT | JSON,   201,   SESSION("api.register($1)"),                                                   NO_QUERY, NONE},
     {"login",               GW_POST,   "/api/auth/login",                 GW_ROUTE_SESSION, ACCOUNT | JSON,   200,   SESSION("api.login($1)"),                                                      NO_QUERY, NONE},
@@ -56,6 +60,7 @@ const gw_route_t gw_routes[] = {
 };
 #undef OWNER
 #undef TOKEN
+#undef STREAM
 #undef JSON
 #undef JSON_OPT
 #undef ACCOUNT
@@ -64,6 +69,8 @@ const gw_route_t gw_routes[] = {
 #undef READ
 #undef WRITE
 #undef NONE
+#undef RESUME
+#undef EVENTS
 #undef REPLY
 #undef SESSION
 // clang-format on

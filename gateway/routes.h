@@ -24,6 +24,7 @@ typedef enum {
     GW_ROUTE_OPENAPI, /* the OpenAPI document (gateway/openapi.json, built in) */
     GW_ROUTE_METRICS, /* Prometheus text */
     GW_ROUTE_DOCS,    /* the API reference page (docs.c), built on the OpenAPI document */
+    GW_ROUTE_EVENTS,  /* a stream of Server-Sent Events (events.c): the statement runs once per fetch */
     GW_ROUTE_KINDS    /* how many kinds there are; not one */
 } gw_route_kind_t;
 
@@ -33,6 +34,7 @@ typedef enum {
 #define GW_BODY 0x04          /* takes a JSON body: bound as a parameter (NULL when empty) */
 #define GW_BODY_REQUIRED 0x08 /* ... and an empty body is a 400 invalid_json */
 #define GW_ACCOUNTS 0x10      /* exists only with ACCOUNTS=on */
+#define GW_QUERY_TOKEN 0x20   /* without an Authorization header, the access_token query parameter (RFC 6750 2.3) */
 
 #define GW_ROUTE_MAX_QUERY 10
 #define GW_ROUTE_MAX_HEADERS 2
@@ -47,6 +49,8 @@ typedef enum {
  *   GW_ROUTE_SQL:     body, Location, next page offset, ETag, status (each '' / NULL when
  *                     the function did not set it; a status replaces the route's: 304)
  *   GW_ROUTE_SESSION: the "user" object, the token's sub, the token's iat, NULL, NULL
+ *   GW_ROUTE_EVENTS:  the events as text/event-stream, the last one's id, whether more follow
+ *                     ("true"), NULL, NULL
  * The database layer prepares each statement under the route's name.
  */
 typedef struct gw_route {

@@ -27,7 +27,9 @@
 #include "balance.h"
 #include "conns.h"
 #include "db.h"
+#include "db_listen.h"
 #include "docs.h"
+#include "events.h"
 #include "fallback.h"
 #include "handler.h"
 #include "log.h"
@@ -179,7 +181,8 @@ static int thread_setup(gw_thread_t *t)
     RAND_bytes((unsigned char *)&t->w.id_prefix, sizeof(t->w.id_prefix));
     t->loop = h2o_evloop_create();
     h2o_context_init(&t->w.ctx, t->loop, &globalconf);
-    if ((t->w.db = gw_db_create(t->loop, config)) == NULL) {
+    if ((t->w.db = gw_db_create(t->loop, config)) == NULL ||
+        (t->w.events = gw_events_create(t->loop, t->w.db, config, &t->w.metrics)) == NULL) {
         gw_log_error("cannot create the database pool: out of memory");
         return -1;
     }
@@ -218,6 +221,7 @@ static void thread_shutdown(gw_thread_t *t)
     uint64_t start = gw_monotonic_ns(), deadline = start + (uint64_t)config->shutdown_timeout * 1000000000u;
     uint64_t linger_end = start + (uint64_t)LINGER_MS * 1000000u;
     h2o_context_request_shutdown(&t->w.ctx);
+    gw_events_shutdown(t->w.events); /* event streams end gracefully; their clients resume elsewhere */
     gw_conns_close_idle();
     for (size_t i = 0; i < 2; i++) {
         while (t->listeners[i] != NULL && accept_one(t->listeners[i]))
@@ -373,7 +377,7 @@ int gw_server_run(const gw_config_t *cfg)
     sigaddset(&sigs, SIGTERM);
     sigaddset(&sigs, SIGINT);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-    if (start_threads(cfg) != 0) {
+    if (start_threads(cfg) != 0 || gw_listen_start(cfg) != 0) {
         gw_log_error("start-up failed");
         close_listeners();
         return 1;
@@ -388,6 +392,7 @@ int gw_server_run(const gw_config_t *cfg)
     gw_log_info("%s: shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     close_listeners(); /* this copy at once; each thread closes its own at its next wake-up (within 100 ms) */
     gw_balance_stop(); /* from now on each thread serves what it accepts */
+    gw_listen_stop();
     atomic_store(&stopping, 1);
     pthread_mutex_lock(&state_lock);
     while (threads_done < cfg->threads)

@@ -8,8 +8,8 @@ SELECT plan(153);
 
 SELECT has_schema('todo', 'the private schema todo exists');
 SELECT has_schema('api', 'the exposed schema api exists');
-SELECT tables_are('todo', ARRAY['tasks', 'users', 'revocations', 'idempotency_keys'],
-                  'schema todo holds exactly tasks, users, revocations and idempotency_keys');
+SELECT tables_are('todo', ARRAY['tasks', 'users', 'revocations', 'idempotency_keys', 'events', 'event_counters'],
+                  'schema todo holds exactly tasks, users, revocations, idempotency_keys, events and event_counters');
 SELECT tables_are('api', ARRAY[]::name[], 'schema api holds no table, only functions');
 
 SELECT columns_are('todo', 'tasks',
@@ -208,9 +208,9 @@ SELECT trigger_is('todo', 'tasks', 'tasks_recur', 'todo', 'tasks_recur',
 -- the api functions: names, signatures, return types -------------------------------------
 
 SELECT functions_are('api', ARRAY[
-    'begin_request', 'create_task', 'delete_task', 'get_task', 'list_tasks', 'login', 'logout', 'me',
+    'begin_request', 'create_task', 'delete_task', 'events_since', 'get_task', 'list_tasks', 'login', 'logout', 'me',
     'patch_task', 'register', 'set_task_completion', 'update_task'],
-    'schema api holds exactly the twelve api functions');
+    'schema api holds exactly the thirteen api functions');
 SELECT results_eq(
     $$SELECT p.oid::regprocedure::text, pg_get_function_arguments(p.oid), pg_get_function_result(p.oid)
         FROM pg_proc p WHERE p.pronamespace = 'api'::regnamespace ORDER BY 1$$,
@@ -222,6 +222,7 @@ SELECT results_eq(
       ('api.create_task(text)', 'body text', 'json'),
       ('api.delete_task(bigint,text,text)',
        'id bigint, if_match text DEFAULT NULL::text, if_none_match text DEFAULT NULL::text', 'json'),
+      ('api.events_since(bigint)', 'last_event_id bigint DEFAULT NULL::bigint', 'json'),
       ('api.get_task(bigint,text)', 'id bigint, if_none_match text DEFAULT NULL::text', 'json'),
       ('api.list_tasks(text,text,text,text,text,text,text,text[],text,text,text)',
        'status text DEFAULT NULL::text, sort text DEFAULT NULL::text, "order" text DEFAULT NULL::text, '
@@ -264,8 +265,10 @@ SELECT is_definer('api', 'login', ARRAY['text'], 'api.login is SECURITY DEFINER 
 SELECT is_definer('api', 'register', ARRAY['text'], 'api.register is SECURITY DEFINER (it writes password hashes)');
 SELECT results_eq($$SELECT p.oid::regprocedure::text FROM pg_proc p
                     WHERE p.pronamespace IN ('api'::regnamespace, 'todo'::regnamespace) AND p.prosecdef ORDER BY 1$$,
-                  ARRAY['api.login(text)', 'api.register(text)', 'todo.forget_expired_idempotency_keys(integer)'],
-                  'api.login, api.register and todo.forget_expired_idempotency_keys are the only SECURITY DEFINER '
+                  ARRAY['api.login(text)', 'api.register(text)', 'todo.forget_expired_idempotency_keys(integer)',
+                        'todo.record_task_event()'],
+                  'api.login, api.register, todo.forget_expired_idempotency_keys and todo.record_task_event (the trigger '
+                  'that writes events) are the only SECURITY DEFINER '
                   'functions in schemas api and todo');
 SELECT is_empty($$SELECT p.oid::regprocedure FROM pg_proc p
                    WHERE p.pronamespace IN ('api'::regnamespace, 'todo'::regnamespace) AND p.prosecdef

@@ -39,8 +39,9 @@ SELECT results_eq($$SELECT c.oid::regclass::text FROM pg_class c JOIN pg_namespa
                      WHERE c.relkind IN ('r', 'p') AND n.nspowner = 'todo_owner'::regrole
                        AND EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'user_id')
                      ORDER BY 1$$,
-                  ARRAY['todo.idempotency_keys', 'todo.revocations', 'todo.tasks'],
-                  'the check above sees the tables holding user_id: todo.idempotency_keys, todo.revocations and todo.tasks');
+                  ARRAY['todo.event_counters', 'todo.events', 'todo.idempotency_keys', 'todo.revocations', 'todo.tasks'],
+                  'the check above sees the tables holding user_id: todo.event_counters, todo.events, '
+                  'todo.idempotency_keys, todo.revocations and todo.tasks');
 SELECT results_eq($$SELECT c.oid::regclass::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                      WHERE c.relkind IN ('r', 'p') AND n.nspowner = 'todo_owner'::regrole
                        AND NOT EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'user_id')
