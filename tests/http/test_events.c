@@ -170,6 +170,15 @@ static void test_tokens_and_cors(gateway_t *gw)
         resp_free(r);
     }
 
+    req_t pre = {.method = "OPTIONS", .path = h_fmt("/api/%s/events", alice), .proto = P_H1,
+                 .headers = (const char *[]){"Origin: https://app.example", "Access-Control-Request-Method: GET",
+                                             "Access-Control-Request-Headers: authorization, last-event-id", NULL}};
+    resp_t *r = h_req(gw, &pre);
+    const char *allowed = resp_header(r, "access-control-allow-headers");
+    CHECK(r->status == 204 && allowed && strstr(allowed, "Last-Event-ID") && strstr(allowed, "Authorization"),
+          "a preflight for a fetch-based EventSource allows Authorization and Last-Event-ID (%s)", allowed ? allowed : "none");
+    resp_free(r);
+
     stream_t *s = sse_open_path(gw, P_H1, h_fmt("/api/%s/events?access_token=%s", alice, ta), NULL,
                                 (const char *[]){"Origin: https://app.example", NULL});
     CHECK(sse_pump(10000, sse_has_status, (stream_t *[]){s, NULL}, &s, 1), "a stream authenticated by ?access_token= opens");
