@@ -236,7 +236,8 @@ void gw_respond_preflight(gw_exchange_t *x, h2o_iovec_t methods)
     if (x->cors_origin.base != NULL) {
         gw_respond_header(x, "access-control-allow-methods", methods);
         gw_respond_header(x, "access-control-allow-headers",
-                          h2o_iovec_init(H2O_STRLIT("Authorization, Content-Type, If-Match, If-None-Match, X-Request-Id, Idempotency-Key")));
+                          h2o_iovec_init(H2O_STRLIT("Authorization, Content-Type, If-Match, If-None-Match, X-Request-Id, Idempotency-Key, "
+                                                     "Last-Event-ID")));
         gw_respond_header(x, "access-control-max-age", h2o_iovec_init(H2O_STRLIT("600")));
     }
     gw_respond_empty(x, 204);

@@ -115,7 +115,9 @@ int main(int argc, char **argv)
     if (db != NULL && px != NULL) {
         const char *const env[] = {
             h_fmt("DATABASE_URL=postgresql://todo_gateway@127.0.0.1:%d/todo?sslmode=disable", proxy_port(px)), "GATEWAY_THREADS=1",
-            "DB_POOL_SIZE=1", h_fmt("DB_STATEMENT_TIMEOUT=%d", TIMEOUT_MS), NULL};
+            "DB_POOL_SIZE=1", h_fmt("DB_STATEMENT_TIMEOUT=%d", TIMEOUT_MS),
+            /* the event streams' LISTEN connection straight to the database: the proxy's cuts are the pool's */
+            h_fmt("DATABASE_LISTEN_URL=%s", getenv("TEST_DATABASE_URL")), NULL};
         if (gateway_start(&g, env) == 0) {
             cut_after_send(&g, db, px);
             stalled(&g, db, px);

@@ -153,20 +153,30 @@ static void test_tokens_and_cors(gateway_t *gw)
     h_section("tokens and CORS");
     const char *alice = h_uid("alice"), *bob = h_uid("bob");
     char *ta = tok_user(alice), *tb = tok_user(bob);
-    resp_t *r = h_get(gw, P_H1, h_fmt("/api/%s/events", alice), NULL);
-    EXPECT_ERROR(r, 401, "unauthorized");
-    resp_free(r);
-    r = h_get(gw, P_H1, h_fmt("/api/%s/events", alice), tb);
-    EXPECT_ERROR(r, 403, "user_id_mismatch");
-    resp_free(r);
-    r = h_get(gw, P_H1, h_fmt("/api/%s/events?access_token=%s", alice, tb), NULL);
-    EXPECT_ERROR(r, 403, "user_id_mismatch");
-    resp_free(r);
-    r = h_get(gw, P_H1, h_fmt("/api/%s/events?access_token=not.a.token", alice), NULL);
-    EXPECT_ERROR(r, 401, "unauthorized");
-    resp_free(r);
-    r = h_get(gw, P_H1, h_fmt("/api/%s/tasks?access_token=%s", alice, ta), NULL);
-    EXPECT_ERROR(r, 401, "unauthorized"); /* the task routes never read the query for a token */
+    const struct {
+        const char *path, *token;
+        long status;
+        const char *code;
+    } refused[] = {
+        {h_fmt("/api/%s/events", alice), NULL, 401, "unauthorized"},
+        {h_fmt("/api/%s/events", alice), tb, 403, "user_id_mismatch"},
+        {h_fmt("/api/%s/events?access_token=%s", alice, tb), NULL, 403, "user_id_mismatch"},
+        {h_fmt("/api/%s/events?access_token=not.a.token", alice), NULL, 401, "unauthorized"},
+        {h_fmt("/api/%s/tasks?access_token=%s", alice, ta), NULL, 401, "unauthorized"}, /* the task routes never read it */
+    };
+    for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        resp_t *r = h_get(gw, P_H1, refused[i].path, refused[i].token);
+        EXPECT_ERROR(r, refused[i].status, refused[i].code);
+        resp_free(r);
+    }
+
+    req_t pre = {.method = "OPTIONS", .path = h_fmt("/api/%s/events", alice), .proto = P_H1,
+                 .headers = (const char *[]){"Origin: https://app.example", "Access-Control-Request-Method: GET",
+                                             "Access-Control-Request-Headers: authorization, last-event-id", NULL}};
+    resp_t *r = h_req(gw, &pre);
+    const char *allowed = resp_header(r, "access-control-allow-headers");
+    CHECK(r->status == 204 && allowed && strstr(allowed, "Last-Event-ID") && strstr(allowed, "Authorization"),
+          "a preflight for a fetch-based EventSource allows Authorization and Last-Event-ID (%s)", allowed ? allowed : "none");
     resp_free(r);
 
     stream_t *s = sse_open_path(gw, P_H1, h_fmt("/api/%s/events?access_token=%s", alice, ta), NULL,
