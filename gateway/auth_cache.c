@@ -130,6 +130,7 @@ gw_auth_status_t gw_auth_verify_cached(const gw_config_t *cfg, const char *heade
         memcpy(out->user_id, c->user_id, strlen(c->user_id) + 1);
         out->has_issued_at = c->has_issued_at;
         out->issued_at = c->issued_at;
+        out->expires_at = c->exp; /* the same whole seconds gw_auth_verify gives (an event stream ends then) */
         out->jwks_serial = c->jwks_serial;
         return GW_AUTH_OK;
     }

@@ -61,10 +61,12 @@ int sse_pump(long ms, int (*until)(void *), void *arg, stream_t **all, size_t n)
         int running, left;
         curl_multi_perform(multi, &running);
         CURLMsg *m;
-        while ((m = curl_multi_info_read(multi, &left)) != NULL)
-            for (size_t i = 0; i < n; i++)
-                if (all[i] != NULL && m->msg == CURLMSG_DONE && m->easy_handle == all[i]->h)
-                    all[i]->done = 1, all[i]->rc = m->data.result;
+        /* a transfer's end is told once: record it on its stream, listed here or not */
+        while ((m = curl_multi_info_read(multi, &left)) != NULL) {
+            stream_t *s = NULL;
+            if (m->msg == CURLMSG_DONE && curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&s) == CURLE_OK && s != NULL)
+                s->done = 1, s->rc = m->data.result, s->done_ms = sse_now_ms();
+        }
         for (size_t i = 0; i < n; i++)
             if (all[i] != NULL)
                 parse(all[i]);
@@ -83,6 +85,7 @@ stream_t *sse_open_path(gateway_t *gw, proto_t p, const char *path, const char *
     s->h = curl_easy_init();
     s->r = h_resp_new();
     s->hl = h_setup_easy(s->h, gw, &rq, s->r);
+    curl_easy_setopt(s->h, CURLOPT_PRIVATE, (char *)s);
     curl_multi_add_handle(multi, s->h);
     return s;
 }

@@ -27,7 +27,8 @@ typedef struct stream {
     struct curl_slist *hl;
     size_t parsed;                    /* bytes of r->body read into events */
     int nevents, comments, heartbeats; /* events (up to SSE_MAX_EVENTS kept), comment lines, ": heartbeat" ones */
-    int done;                         /* the transfer ended; rc says how */
+    int done;                         /* the transfer ended (at done_ms, since sse_init); rc says how */
+    long done_ms;
     CURLcode rc;
     event_t ev[SSE_MAX_EVENTS];
 } stream_t;

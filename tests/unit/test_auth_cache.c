@@ -63,10 +63,11 @@ int main(void)
     CHECK(tok != NULL);
 
     CHECK_EQ(verify(&cfg, tok, t0, &id), GW_AUTH_OK);
-    CHECK(strcmp(id.user_id, "ada") == 0 && id.issued_at == t0);
+    CHECK(strcmp(id.user_id, "ada") == 0 && id.issued_at == t0 && id.expires_at == t0 + 600);
     memset(&id, 0, sizeof(id));
     CHECK_EQ(verify(&cfg, tok, t0 + 1, &id), GW_AUTH_OK); /* from the cache: the same identity */
     CHECK(strcmp(id.user_id, "ada") == 0 && id.has_issued_at && id.issued_at == t0);
+    CHECK_EQ(id.expires_at, t0 + 600); /* an event stream opened with a cached token ends at its exp too */
 
     /* time claims are checked again on every hit */
     CHECK_EQ(verify(&cfg, tok, t0 + 600 + 61, &id), GW_AUTH_EXPIRED); /* exp + leeway passed */
