@@ -20,7 +20,7 @@ int main(int argc, char **argv)
         return 2;
     }
     if (strcmp(argv[1], "--begin") == 0) {
-        fputs(gw_routes_begin_sql, stdout);
+        fputs(gw_routes_begin.sql, stdout);
         return 0;
     }
     int list = strcmp(argv[1], "--list") == 0;
