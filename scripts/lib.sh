@@ -131,7 +131,13 @@ HBA
 # cluster listening only on a Unix socket in SOCKDIR; exports PGHOST, PGPORT, PGUSER and
 # PGDATABASE (database todo, created when missing) for it. DATADIR and SOCKDIR become 0700,
 # owned by the server's OS user (as_pg); their parent must let that user pass (private_dir).
-# Only the OS user running this connects (cluster_write_auth).
+# Only the OS user running this connects (cluster_write_auth). The server runs with
+# PG_MALLOC_ENV in its environment (default: glibc's malloc keeps allocations under 4 MiB in
+# its heap and up to 8 MiB of it free, as docker-compose.yml's db service does; set it to ""
+# for glibc's defaults): a big answer (a page of 1,000 tasks is ~270 KB, copied several times
+# per request) then reuses the backend's memory instead of mapping fresh pages for every copy
+# and returning them (docs/performance.md, "glibc's malloc").
+PG_MALLOC_ENV=${PG_MALLOC_ENV-MALLOC_MMAP_THRESHOLD_=4194304 MALLOC_TRIM_THRESHOLD_=8388608}
 cluster_start() {
     local data=$1 sock=$2 port=$3 extra=${4:-}
     (umask 077 && mkdir -p "$data" "$sock")
@@ -142,7 +148,8 @@ cluster_start() {
             --locale=C.UTF-8 >/dev/null
     fi
     cluster_write_auth "$data"
-    as_pg "$PG_BIN/pg_ctl" -D "$data" -l "$data/server.log" -w -t 60 \
+    # shellcheck disable=SC2086 # PG_MALLOC_ENV is a list of NAME=value words
+    as_pg env $PG_MALLOC_ENV "$PG_BIN/pg_ctl" -D "$data" -l "$data/server.log" -w -t 60 \
         -o "-c listen_addresses='' -c unix_socket_directories='$sock' -c unix_socket_permissions=0700 -p $port -c max_connections=200 $extra" start >/dev/null
     export PGHOST=$sock PGPORT=$port PGUSER=postgres PGDATABASE=todo
     psql -X -q -d postgres -tAc "select 1 from pg_database where datname = 'todo'" | grep -q 1 ||

@@ -2,16 +2,6 @@
 -- since migration 0006 (the JSON is stored with the row, built with todo.task_document).
 drop type if exists todo.task_out cascade;
 
--- todo.rfc3339: a timestamp as RFC 3339 text in UTC with "Z" and always six fractional
--- digits, e.g. 2024-01-05T09:30:00.000000Z, whatever the session's TimeZone and DateStyle.
--- to_char was measured against the cheaper-looking alternatives (to_json(timestamp) or a
--- cast to text, then padding the fraction and adding the Z): they were slower, and the cast
--- depends on DateStyle. Inlinable: one SELECT of one expression, no FROM.
-create or replace function todo.rfc3339(ts timestamptz)
-    returns text
-    language sql stable parallel safe
-    as $$ select to_char(ts at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') $$;
-
 -- todo.task_json: a task as the contract shows it, {"id", "user_id", "title", "description",
 -- "completed", "created_at", "updated_at", "due_date", "priority", "tags", "recurrence"}: the
 -- row's own stored JSON (the generated column json of migration 0006, built by
@@ -225,7 +215,6 @@ $$;
 
 revoke all on function todo.change_task(bigint, jsonb, boolean, text, text) from public;
 grant execute on function todo.change_task(bigint, jsonb, boolean, text, text) to todo_gateway, todo_admin;
-revoke all on function todo.rfc3339(timestamptz) from public;
 revoke all on function todo.task_json(todo.tasks) from public;
 revoke all on function todo.task_etag(todo.tasks) from public;
 revoke all on function todo.task_problems(jsonb, boolean) from public;
@@ -235,7 +224,6 @@ revoke all on function todo.check_task_body(text, boolean) from public;
 revoke all on function todo.check_recurrence(todo.tasks, jsonb) from public;
 revoke all on function todo.apply_task_body(todo.tasks, jsonb, boolean) from public;
 revoke all on function todo.task_not_found(bigint) from public;
-grant execute on function todo.rfc3339(timestamptz) to todo_gateway, todo_admin;
 grant execute on function todo.task_json(todo.tasks) to todo_gateway, todo_admin;
 grant execute on function todo.task_etag(todo.tasks) to todo_gateway, todo_admin;
 grant execute on function todo.task_problems(jsonb, boolean) to todo_gateway, todo_admin;
