@@ -190,6 +190,8 @@ const char *h_make_cert(void);
 
 /* A TCP connection to 127.0.0.1:port (blocking), or -1. */
 int h_tcp_connect(int port);
+/* A counter's or gauge's value in the gateway's /metrics (an unlabelled series), or -1. */
+long long h_metric(gateway_t *gw, const char *name);
 /* Sends len bytes on a new connection, then reads until the server closes it or
  * timeout_ms pass; returns what was read (kept), NUL-terminated. */
 const char *h_raw_exchange(int port, const char *data, size_t len, long timeout_ms);

@@ -402,6 +402,15 @@ resp_t **h_multi(gateway_t *gw, const req_t *reqs, size_t n, int one_connection,
     return rs;
 }
 
+long long h_metric(gateway_t *gw, const char *name)
+{
+    resp_t *r = h_get(gw, P_H1, "/metrics", NULL);
+    const char *p = r->status == 200 && r->body ? strstr(r->body, h_fmt("\n%s ", name)) : NULL;
+    long long v = p ? atoll(p + strlen(name) + 2) : -1;
+    resp_free(r);
+    return v;
+}
+
 int h_tcp_connect(int port)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);

@@ -169,16 +169,6 @@ static int h2_open(gateway_t *g, const unsigned char *block, size_t bl)
     return fd;
 }
 
-/* A counter's value in /metrics, or -1. */
-static long long metric(gateway_t *g, const char *name)
-{
-    resp_t *r = h_get(g, P_H1, "/metrics", NULL);
-    const char *p = r->status == 200 && r->body ? strstr(r->body, h_fmt("\n%s ", name)) : NULL;
-    long long v = p ? atoll(p + strlen(name) + 2) : -1;
-    resp_free(r);
-    return v;
-}
-
 static void test_rapid_reset(gateway_t *g, PGconn *db)
 {
     enum { STREAMS = 200000, BATCH = 50 };
@@ -189,7 +179,7 @@ static void test_rapid_reset(gateway_t *g, PGconn *db)
     static const char body[] = "{\"title\": \"flood\"}";
     unsigned char get_block[2048], post_block[2048];
     size_t gl = h2_request_block(get_block, 0, path, tok), pl = h2_request_block(post_block, 1, path, tok);
-    long long cancelled_before = metric(g, "todo_gateway_requests_cancelled_total");
+    long long cancelled_before = h_metric(g, "todo_gateway_requests_cancelled_total");
     int fd = h2_open(g, get_block, gl);
     if (fd < 0)
         return;
@@ -225,7 +215,7 @@ static void test_rapid_reset(gateway_t *g, PGconn *db)
     close(fd);
     free(buf);
     h_sleep_ms(200);
-    long long cancelled = metric(g, "todo_gateway_requests_cancelled_total") - cancelled_before;
+    long long cancelled = h_metric(g, "todo_gateway_requests_cancelled_total") - cancelled_before;
     printf("# rapid reset: %d streams written in %ld ms before the gateway %s; it processed %lld cancellations\n", sent, ms,
            cut || closed ? "closed the connection" : "(did not close it)", cancelled);
     CHECK(served_meanwhile, "another client was served while the flood ran");
@@ -238,7 +228,7 @@ static void test_rapid_reset(gateway_t *g, PGconn *db)
     const char *log = gateway_output(g);
     CHECK(strstr(log, "ENHANCE_YOUR_CALM") != NULL && strstr(log, "HTTP/2 client 127.0.0.1:") != NULL,
           "the log names the peer whose connection was cut");
-    CHECK(metric(g, "todo_gateway_connections_calmed_total") >= 1, "/metrics counts the connection");
+    CHECK(h_metric(g, "todo_gateway_connections_calmed_total") >= 1, "/metrics counts the connection");
     resp_t *r = h_get(g, P_H1, path, tok);
     CHECK(r->status == 200, "the gateway serves again after the flood: %s", resp_brief(r));
     resp_free(r);

@@ -431,16 +431,6 @@ static void test_big_bodies(gateway_t *g)
     resp_free(r);
 }
 
-/* A gauge's or counter's value in /metrics, or -1. */
-static long long metric(gateway_t *g, const char *name)
-{
-    resp_t *r = h_get(g, P_H1, "/metrics", NULL);
-    const char *p = r->status == 200 && r->body ? strstr(r->body, h_fmt("\n%s ", name)) : NULL;
-    long long v = p ? atoll(p + strlen(name) + 2) : -1;
-    resp_free(r);
-    return v;
-}
-
 /* 20 streams opened at once on one h2c connection, while todo.tasks is locked, on a gateway
  * with one database connection of depth 1 and HTTP2_MAX_CONCURRENT_REQUESTS=3: one request is
  * at the database, two wait in its queue, and the 17 others wait in h2o; once the lock goes
@@ -466,9 +456,9 @@ static void test_h2_request_limit(PGconn *db)
         fd = h_tcp_connect(g.port);
         if (CHECK(fd >= 0 && send(fd, buf, n, MSG_NOSIGNAL) == (ssize_t)n, "%d streams sent", STREAMS)) {
             for (int i = 0; i < 100 && waiting < LIMIT - 1; i++) /* until the gateway has read them */
-                h_sleep_ms(50), waiting = metric(&g, "todo_gateway_db_pool_waiting");
+                h_sleep_ms(50), waiting = h_metric(&g, "todo_gateway_db_pool_waiting");
             h_sleep_ms(300); /* had more been let through, they would be in the queue by now */
-            waiting = metric(&g, "todo_gateway_db_pool_waiting");
+            waiting = h_metric(&g, "todo_gateway_db_pool_waiting");
         }
         pg_run(db, "rollback", NULL, NULL);
     }
