@@ -43,7 +43,8 @@ $$;
 --     pg_try_advisory_xact_lock, never a wait (the lock is held until this transaction ends);
 --   - a stored answer, less than 24 hours old: with another fingerprint, PT422
 --     idempotency_key_reused; with the same one, SQLSTATE IDRPL ("replay") whose DETAIL is
---     {"status": n, "body": "<the JSON text>", "location": "<id>" or null}: the error ends
+--     {"status": n, "body": "<the JSON text>", "location": "<id>" or null, "etag": "<ETag>" or
+--     null} (gw_db_replay_decode reads it): the error ends
 --     the transaction, so the route's statement after begin_request never runs;
 --   - else the claim is recorded for todo.keep_answer (status: the HTTP status the gateway
 --     answers on success, stored with the answer).
