@@ -329,3 +329,18 @@ int gateway_wait_db(gateway_t *gw, int connections, long timeout_ms)
         h_sleep_ms(50);
     }
 }
+
+int gateway_wait_idle(gateway_t *gw, long timeout_ms)
+{
+    static const char ask[] = "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        const char *m = h_raw_exchange(gw->port, ask, sizeof ask - 1, 5000);
+        if (m != NULL && strstr(m, "\ntodo_gateway_connections 1\n") != NULL)
+            return 1;
+        if (h_ms_since(&t0) >= timeout_ms)
+            return 0;
+        h_sleep_ms(50);
+    }
+}

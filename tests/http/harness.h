@@ -117,6 +117,11 @@ int gateway_start(gateway_t *gw, const char *const *overrides);
 /* Waits up to timeout_ms until /metrics says `connections` database connections are up
  * (todo_gateway_db_connections). Returns 1 when they are, 0 otherwise (nothing recorded). */
 int gateway_wait_db(gateway_t *gw, int connections, long timeout_ms);
+/* Waits up to timeout_ms until no client connection but the asking one is open
+ * (todo_gateway_connections 1, asked with Connection: close, which the gateway closes
+ * itself): the start-up probe's close is noticed a moment after gateway_start returns, and
+ * a test that counts connections starts from none. Returns 1 when settled, 0 otherwise. */
+int gateway_wait_idle(gateway_t *gw, long timeout_ms);
 /* Starts it without waiting (for start-up failures). Returns 0 or -1. */
 int gateway_spawn(gateway_t *gw, const char *const *overrides, const char *const *argv_extra);
 /* Waits up to timeout_ms for the process to end; returns 1 and sets *status when it did. */

@@ -281,7 +281,7 @@ static void test_max_connections(void)
     const char *const env[] = {"MAX_CONNECTIONS=4", "GATEWAY_THREADS=1", NULL};
     if (gateway_start(&g, env) != 0)
         return;
-    h_sleep_ms(100); /* the start-up check's connection is closed by now */
+    CHECK(gateway_wait_idle(&g, 5000), "before the test, no other client connection is open");
     int fds[MAX];
     for (int i = 0; i < MAX; i++)
         fds[i] = h_tcp_connect(g.port);
@@ -300,7 +300,7 @@ static void test_max_connections(void)
         CHECK(k > 12 && strncmp(in, "HTTP/1.1 200", 12) == 0, "admitted connection %d is served", i + 1);
         close(fds[i]);
     }
-    h_sleep_ms(200);
+    CHECK(gateway_wait_idle(&g, 5000), "the closed connections are noticed");
     resp_t *r = h_get(&g, P_H1, "/metrics", NULL);
     CHECK(r->status == 200 && h_match(r->body, "\ntodo_gateway_connections_refused_total [1-9]"),
           "once connections closed, new ones are served, and /metrics counts the refused one: %s", resp_brief(r));

@@ -484,18 +484,7 @@ static void test_balanced_threads(void)
     const char *const env[] = {"GATEWAY_THREADS=2", "LOG_LEVEL=info", NULL};
     if (gateway_start(&g, env) != 0)
         return;
-    /* start from no connection open: the start-up probe's is closed by its client, which the
-     * gateway notices a moment later; ask (Connection: close, so the gateway itself closes this
-     * one before the answer's end is read) until only the asking connection is open */
-    const char *ask = "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
-    int settled = 0;
-    for (int tries = 0; tries < 100 && !settled; tries++) {
-        const char *m = h_raw_exchange(g.port, ask, strlen(ask), 5000);
-        settled = m != NULL && strstr(m, "\ntodo_gateway_connections 1\n") != NULL;
-        if (!settled)
-            h_sleep_ms(50);
-    }
-    CHECK(settled, "before the test, no other client connection is open");
+    CHECK(gateway_wait_idle(&g, 5000), "before the test, no other client connection is open");
     for (int i = 0; i < CONNS; i++) {
         char buf[4096];
         const char *rq = h_fmt("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Request-Id: balance-%d\r\n\r\n", i);
