@@ -165,6 +165,8 @@ void gw_conns_request_done(gw_conn_t *c, h2o_req_t *req, int answered)
     c->active--;
     if (req->version >= 0x200)
         c->is_h2 = 1;
+    if (c->calmed)
+        return;
     if (answered) {
         c->answered++;
         return;
@@ -176,13 +178,18 @@ void gw_conns_request_done(gw_conn_t *c, h2o_req_t *req, int answered)
         c->cancelled = c->answered = 0;
     }
     c->cancelled++;
-    if (c->calmed || !c->is_h2 || c->cancelled <= GW_CONNS_CANCEL_BUDGET || c->cancelled <= c->answered)
+    if (!c->is_h2 || c->cancelled <= GW_CONNS_CANCEL_BUDGET || c->cancelled <= c->answered)
         return;
     c->calmed = 1;
     atomic_fetch_add_explicit(&c->stats->calmed, 1, memory_order_relaxed);
     gw_log_warn_summarised("HTTP/2 client %s cancelled %u streams in %d s (%u answered): GOAWAY ENHANCE_YOUR_CALM", c->peer, c->cancelled,
                 GW_CONNS_CANCEL_WINDOW_MS / 1000, c->answered);
     calm_down(c);
+}
+
+int gw_conns_calmed(const gw_conn_t *c)
+{
+    return c != NULL && c->calmed;
 }
 
 void gw_conns_close_idle(void)

@@ -40,6 +40,11 @@ gw_conn_t *gw_conns_request_start(h2o_req_t *req);
  * A request that was not answered counts against its connection's cancel budget. */
 void gw_conns_request_done(gw_conn_t *c, h2o_req_t *req, int answered);
 
+/* 1 when c (NULL: none) was cut for cancelling too much: h2o still parses what it had read
+ * from the socket (up to its receive buffer, megabytes), and each stream in it is a request
+ * that must cost nothing more. After the cut nothing is counted for c. */
+int gw_conns_calmed(const gw_conn_t *c);
+
 /* The address of req's client as a key for per-client limits (ratelimit.c): its 4 (IPv4) or
  * 16 (IPv6) bytes written to key; returns their count, or 1 (key "?": one bucket shared by
  * all such) when the address is unknown (the client already left). */

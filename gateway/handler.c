@@ -311,6 +311,8 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     r->conn = gw_conns_request_start(req);
     w->active++;
     gw_respond_start(&r->x, req, &w->metrics, h->cfg->cors_origins, w->id_prefix, &w->id_counter);
+    if (gw_conns_calmed(r->conn))
+        return 0; /* a flood already cut: no work, no answer; the request goes as h2o closes the connection */
 
     r->wait.resume = run_steps;
     run_steps(&r->wait);

@@ -109,7 +109,7 @@ h2o_iovec_t gw_metrics_render(h2o_mem_pool_t *pool, gw_metrics_t *const *all, si
         "streams (Rapid Reset).\n"
         "# TYPE todo_gateway_connections_calmed_total counter\ntodo_gateway_connections_calmed_total %llu\n",
         (unsigned long long)SUM(conns.calmed));
-    OUT("# HELP todo_gateway_requests_cancelled_total Requests whose client went away before an answer was started.\n"
+    OUT("# HELP todo_gateway_requests_cancelled_total Requests whose client went away before an answer was started (not those of a connection already cut for cancelling too many).\n"
         "# TYPE todo_gateway_requests_cancelled_total counter\ntodo_gateway_requests_cancelled_total %llu\n",
         (unsigned long long)SUM(conns.cancelled));
     len = out_events(buf, len, cap, all, n);

@@ -220,7 +220,10 @@ static void test_rapid_reset(gateway_t *g, PGconn *db)
            cut || closed ? "closed the connection" : "(did not close it)", cancelled);
     CHECK(served_meanwhile, "another client was served while the flood ran");
     CHECK(cut || closed, "the gateway closed the flooding connection (%d of %d streams written)", sent, STREAMS);
-    CHECK(cancelled > 100 && cancelled < 2000, "... after about the budget of 100 cancellations (%lld)", cancelled);
+    /* after the cut, the streams h2o still parses from what it had read (up to its receive
+     * buffer: thousands) cost nothing and are not counted */
+    CHECK(cancelled > 100 && cancelled <= 110, "... after the budget of 100 cancellations, and nothing counted after the cut (%lld)",
+          cancelled);
     CHECK(goaway == 11, "GOAWAY ENHANCE_YOUR_CALM (0xb) came first (cleartext): %ld", goaway);
     long long rows = pg_number(db, "select count(*) from todo.tasks where user_id = $1", user, NULL);
     CHECK(rows >= 0 && rows * 50 <= cancelled, "almost no cancelled create reached the database: %lld rows for %lld cancelled",
