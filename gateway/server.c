@@ -54,7 +54,9 @@ static gw_thread_t *threads;
 static gw_metrics_t **metrics;                                 /* each thread's, for /metrics */
 static pthread_mutex_t state_lock = PTHREAD_MUTEX_INITIALIZER; /* guards the three counters */
 static pthread_cond_t state_cond = PTHREAD_COND_INITIALIZER;
-static int threads_ready, threads_failed, threads_done; /* started serving, could not, finished */
+static int threads_ready, threads_failed, threads_done; /* set up, could not be, finished */
+static pthread_cond_t release_cond = PTHREAD_COND_INITIALIZER; /* threads_released became 1 */
+static int threads_released; /* every thread was set up (or one failed): they may accept (or stop) */
 
 /* ---- listeners and threads ---- */
 
@@ -146,8 +148,7 @@ static int add_listener(gw_thread_t *t, size_t i, h2o_accept_ctx_t *actx)
     if (fd < 0)
         return -1;
     h2o_socket_t *sock = h2o_evloop_socket_create(t->loop, fd, H2O_SOCKET_FLAG_DONT_READ);
-    sock->data = actx;
-    h2o_socket_read_start(sock, on_accept);
+    sock->data = actx; /* accepting starts in await_start */
     t->listeners[i] = sock;
     return 0;
 }
@@ -194,6 +195,20 @@ static int thread_setup(gw_thread_t *t)
         return -1;
     }
     return 0;
+}
+
+/* Waits until the main thread has seen every thread set up (or one fail), then accepts
+ * (unless the start failed): no thread takes a connection before each can take its share
+ * (balance.c hands a connection only to a thread that is set up). */
+static void await_start(gw_thread_t *t)
+{
+    pthread_mutex_lock(&state_lock);
+    while (!threads_released)
+        pthread_cond_wait(&release_cond, &state_lock);
+    pthread_mutex_unlock(&state_lock);
+    for (size_t i = 0; i < 2 && !atomic_load(&stopping); i++)
+        if (t->listeners[i] != NULL)
+            h2o_socket_read_start(t->listeners[i], on_accept);
 }
 
 /* Shutting down, in this order: HTTP/2 clients get GOAWAY and HTTP/1.1 answers say
@@ -255,6 +270,7 @@ static void *thread_main(void *arg)
         return NULL;
     }
     report(&threads_ready);
+    await_start(t);
     while (!atomic_load(&stopping)) {
         run_turn(t, 100); /* returns on a signal (EINTR) too; loop on */
         refresh_gauges(t);
@@ -323,8 +339,11 @@ static int start_threads(const gw_config_t *cfg)
     while (threads_ready + threads_failed < created)
         pthread_cond_wait(&state_cond, &state_lock);
     int ok = created == cfg->threads && threads_failed == 0;
-    if (!ok) { /* the threads that did start stop before the process exits */
+    if (!ok) /* the threads that did start stop before the process exits */
         atomic_store(&stopping, 1);
+    threads_released = 1;
+    pthread_cond_broadcast(&release_cond);
+    if (!ok) {
         while (threads_done < threads_ready)
             pthread_cond_wait(&state_cond, &state_lock);
     }
