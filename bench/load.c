@@ -9,13 +9,16 @@
  * comes first, waits for what is in flight (at most --grace seconds more), then prints one
  * line of key=value pairs:
  *
- *   requests=N seconds=S rps=R ok_rps=R p50_ms= p99_ms= max_ms= errors=E statuses=200:N,503:N
+ *   requests=N seconds=S rps=R ok_rps=R p50_ms= p99_ms= max_ms= first_p99_ms= errors=E statuses=200:N,503:N
  *   transport_errors=N unfinished=N connects=N bytes_per_response=B cpu_s=C
  *
  * requests: completed, whatever their status; seconds: from the first request sent to the
  * last answer; rps: requests / seconds; ok_rps: the same for answers with the expected
- * status; p50/p99/max: latency of every completed request, from the moment it was
- * sent to its last byte, nearest rank; errors: an unexpected status (200 for reads and
+ * status; p50/p99/max: latency from the moment a request was sent to its last byte,
+ * nearest rank, of every completed request but the first CONNECTIONS x STREAMS (each
+ * stream's first, sent all at once at the start: their latency includes connecting, and
+ * with 1,000 connections the queue of the whole first wave), whose p99 is first_p99_ms
+ * (p50/p99/max fall back to them in a run too short for more); errors: an unexpected status (200 for reads and
  * toggles, 201 for creates), a transport error (a failed or reset request, a lost
  * connection), or a request still in flight at the end of the grace period; connects:
  * connections opened (CONNECTIONS when none was lost); cpu_s: this process's user + system
@@ -82,10 +85,17 @@ typedef struct request {
     const char *method, *body; /* body: NULL for none */
     char path[512];
     double started;
+    int first; /* one of the first CONNECTIONS x STREAMS sent: its latency includes connecting */
     size_t bytes;
     int status;
     size_t body_sent; /* h2c: bytes of the body handed to nghttp2 */
 } request_t;
+
+/* Latencies, in microseconds. */
+typedef struct series {
+    uint32_t *us;
+    size_t n, cap;
+} series_t;
 
 static struct {
     /* options */
@@ -103,8 +113,7 @@ static struct {
     long inflight;
     unsigned long long sent, done, transport_errors, unexpected, connects, bytes;
     unsigned long long status[600];
-    uint32_t *latency_us;
-    size_t nlatency, latency_cap;
+    series_t steady, first; /* latencies (µs) of the requests after each stream's first, and of those firsts */
     char first_error[256];
 } g;
 
@@ -245,6 +254,7 @@ static void draw(request_t *r)
     r->status = 0;
     r->body_sent = 0;
     r->started = now();
+    r->first = g.sent < (unsigned long long)g.connections * (unsigned long long)g.streams;
     g.sent++;
     g.inflight++;
 }
@@ -253,11 +263,12 @@ static void draw(request_t *r)
 static void record(request_t *r, const char *error)
 {
     double done_at = now(), us = (done_at - r->started) * 1e6;
-    if (g.nlatency == g.latency_cap) {
-        g.latency_cap = g.latency_cap ? g.latency_cap * 2 : 1 << 16;
-        g.latency_us = must(realloc(g.latency_us, g.latency_cap * sizeof(*g.latency_us)));
+    series_t *l = r->first ? &g.first : &g.steady;
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 1 << 16;
+        l->us = must(realloc(l->us, l->cap * sizeof(*l->us)));
     }
-    g.latency_us[g.nlatency++] = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
+    l->us[l->n++] = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
     g.inflight--;
     g.done++;
     g.last_done = done_at;
@@ -746,13 +757,13 @@ static int by_value(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* Nearest-rank percentile of the sorted latencies, in milliseconds. */
-static double percentile_ms(double p)
+/* Nearest-rank percentile of sorted latencies, in milliseconds (0 when there are none). */
+static double percentile_ms(const series_t *l, double p)
 {
-    if (g.nlatency == 0)
+    if (l->n == 0)
         return 0;
-    size_t rank = (size_t)ceil(p * g.nlatency);
-    return g.latency_us[(rank ? rank : 1) - 1] / 1000.0;
+    size_t rank = (size_t)ceil(p * l->n);
+    return l->us[(rank ? rank : 1) - 1] / 1000.0;
 }
 
 static void report(void)
@@ -760,11 +771,14 @@ static void report(void)
     double cpu = cpu_seconds() - g.cpu_at_start;
     double secs = g.last_done - g.start;
     unsigned long long unfinished = (unsigned long long)g.inflight;
-    qsort(g.latency_us, g.nlatency, sizeof(*g.latency_us), by_value);
+    qsort(g.steady.us, g.steady.n, sizeof(*g.steady.us), by_value);
+    qsort(g.first.us, g.first.n, sizeof(*g.first.us), by_value);
+    const series_t *l = g.steady.n > 0 ? &g.steady : &g.first; /* a run too short for more than the firsts */
     unsigned long long ok = g.done - g.unexpected - g.transport_errors;
-    printf("requests=%llu seconds=%.3f rps=%.1f ok_rps=%.1f p50_ms=%.3f p99_ms=%.3f max_ms=%.3f errors=%llu statuses=", g.done,
-           secs, secs > 0 ? g.done / secs : 0, secs > 0 ? ok / secs : 0, percentile_ms(0.50), percentile_ms(0.99),
-           percentile_ms(1.0), g.unexpected + g.transport_errors + unfinished);
+    printf("requests=%llu seconds=%.3f rps=%.1f ok_rps=%.1f p50_ms=%.3f p99_ms=%.3f max_ms=%.3f first_p99_ms=%.3f errors=%llu "
+           "statuses=",
+           g.done, secs, secs > 0 ? g.done / secs : 0, secs > 0 ? ok / secs : 0, percentile_ms(l, 0.50), percentile_ms(l, 0.99),
+           percentile_ms(l, 1.0), percentile_ms(&g.first, 0.99), g.unexpected + g.transport_errors + unfinished);
     int first = 1;
     for (int code = 0; code < 600; code++)
         if (g.status[code] != 0)
@@ -881,7 +895,8 @@ int main(int argc, char **argv)
         curl_slist_free_all(g.users[i].json_headers);
     }
     free(g.users);
-    free(g.latency_us);
+    free(g.steady.us);
+    free(g.first.us);
     close(g.epfd);
     curl_global_cleanup();
     return 0;

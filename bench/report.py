@@ -227,7 +227,8 @@ def main():
     with open(out_path, "w") as f:
         f.write(text)
         f.write("\n## Raw runs\n\nOne line per run, as bench/run recorded it (pg_us, gw_us, tool_us: CPU µs per request; "
-                "statuses: the answers and the connections opened).\n\n```\n")
+                "statuses: the answers, the connections opened and, for gateway runs, the p99 of each stream's first request, "
+                "which p50_ms and p99_ms leave out).\n\n```\n")
         f.write(open(runs_path).read())
         f.write("```\n")
     sys.stdout.write(text)
