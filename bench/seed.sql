@@ -20,6 +20,11 @@
 set client_min_messages = warning;
 
 begin;
+-- No event per seeded task: a bulk load, not writes anyone follows (todo.events would get a
+-- row and the gateway a NOTIFY for each of millions of rows; db/README.md, "Bulk writes").
+-- replica skips ordinary triggers (tasks_events; the others fire on UPDATE only) and foreign
+-- key checks, for this transaction only.
+set local session_replication_role = replica;
 create temp table seed_indexes on commit drop as
     select i.indexrelid::regclass::text as name, pg_get_indexdef(i.indexrelid) as definition
       from pg_index i
