@@ -146,6 +146,13 @@ static int check_token(request_t *r)
     h2o_req_t *req = r->x.req;
     if (!(r->x.route->flags & GW_TOKEN))
         return NEXT;
+    ssize_t first = h2o_find_header(&req->headers, H2O_TOKEN_AUTHORIZATION, -1);
+    if (first != -1 && h2o_find_header(&req->headers, H2O_TOKEN_AUTHORIZATION, first) != -1) {
+        /* RFC 9110 11.6.2: one credential; RFC 6750 3.1: invalid_request, 400. A proxy in front
+         * that read the other field would see another user than we do. */
+        gw_respond_error_literal(&r->x, 400, "bad_request", "more than one Authorization header field");
+        return ANSWERED;
+    }
     h2o_iovec_t authz = find_header(req, H2O_TOKEN_AUTHORIZATION);
     if (authz.base == NULL && (r->x.route->flags & GW_QUERY_TOKEN))
         authz = query_token(req);

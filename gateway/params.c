@@ -44,9 +44,10 @@ static const char *decode(h2o_mem_pool_t *pool, gw_str_t raw)
     return buf;
 }
 
-/* The value of one declared query parameter: its first value, or every value as an array
- * literal when the declaration ends in "[]"; *value NULL when absent. Returns -1 on a value
- * that is not percent-encoded UTF-8. */
+/* The value of one declared query parameter: its last value, as FastAPI (Starlette's
+ * QueryParams) takes a repeated scalar, or every value as an array literal when the
+ * declaration ends in "[]"; *value NULL when absent. Every occurrence is decoded: returns -1
+ * when any value is not percent-encoded UTF-8. */
 static int query_value(h2o_mem_pool_t *pool, gw_str_t query, const char *decl, const char **value)
 {
     size_t len = strlen(decl), n = 0, count = 0;
@@ -65,10 +66,8 @@ static int query_value(h2o_mem_pool_t *pool, gw_str_t query, const char *decl, c
             continue;
         if ((values[n++] = decode(pool, raw)) == NULL)
             return -1;
-        if (!repeatable)
-            break;
     }
-    *value = repeatable ? gw_params_array_literal(pool, values, n) : values[0];
+    *value = repeatable ? gw_params_array_literal(pool, values, n) : values[n - 1];
     return 0;
 }
 

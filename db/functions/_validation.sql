@@ -53,6 +53,19 @@ $$;
 -- what breaks them (422), api.login lets nothing that breaks them match (401, the answer of
 -- a wrong password), since such an email or password could never have been registered.
 
+-- todo.string_problem: b's field "name" as a required JSON string: a 'missing' problem when
+-- b has no such key, 'string_type' when its value is anything but a string (null included),
+-- as FastAPI answers a required str field and as the task fields do; null when it is a string.
+create or replace function todo.string_problem(b jsonb, name text)
+    returns jsonb
+    language sql immutable
+    as $$
+    select case
+        when not coalesce(b ? name, false) then todo.problem('body', name, 'field required', 'missing')
+        when jsonb_typeof(b->name) <> 'string' then todo.problem('body', name, 'must be a string', 'string_type')
+    end
+$$;
+
 -- todo.email_problem: what is wrong with b's "email" (a JSON string, 1 to 254 characters
 -- once surrounding whitespace is trimmed, local@domain.tld), as a validation problem, or
 -- null. Emails are stored trimmed and compared case-insensitively.
@@ -62,7 +75,7 @@ create or replace function todo.email_problem(b jsonb)
     as $$
     select case
         when jsonb_typeof(b->'email') is distinct from 'string' then
-            todo.problem('body', 'email', 'field required', 'missing')
+            todo.string_problem(b, 'email')
         when char_length(todo.trim_ws(b->>'email')) > 254 or todo.trim_ws(b->>'email') !~ '^[^@\s]+@[^@\s]+\.[^@\s]+$' then
             todo.problem('body', 'email', 'must be a valid email address', 'value_error')
     end
@@ -77,7 +90,7 @@ create or replace function todo.password_problem(b jsonb)
     as $$
     select case
         when jsonb_typeof(b->'password') is distinct from 'string' then
-            todo.problem('body', 'password', 'field required', 'missing')
+            todo.string_problem(b, 'password')
         when char_length(b->>'password') < 8 then
             todo.problem('body', 'password', 'must be at least 8 characters', 'string_too_short')
         when octet_length(b->>'password') > 72 then
@@ -87,6 +100,7 @@ $$;
 
 revoke all on function todo.query_integer(text, bigint, bigint) from public;
 revoke all on function todo.parse_rfc3339(text) from public;
+revoke all on function todo.string_problem(jsonb, text) from public;
 revoke all on function todo.email_problem(jsonb) from public;
 revoke all on function todo.password_problem(jsonb) from public;
 grant execute on function todo.query_integer(text, bigint, bigint) to todo_gateway, todo_admin;

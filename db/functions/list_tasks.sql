@@ -74,7 +74,7 @@ begin
     if "offset" is not null then
         skip := todo.query_integer("offset", 0, 999999999999999999);
         if skip is null then
-            problems := problems || todo.problem('query', 'offset', 'must be a non-negative integer', 'int_parsing');
+            problems := problems || todo.problem('query', 'offset', 'must be an integer from 0 to 999999999999999999', 'int_parsing');
         end if;
     end if;
     if char_length(q) > 1000 then

@@ -20,7 +20,7 @@ declare
 begin
     if jsonb_typeof(b->'email') is distinct from 'string' or jsonb_typeof(b->'password') is distinct from 'string' then
         perform todo.fail_validation(
-            (select coalesce(jsonb_agg(todo.problem('body', f, 'field required', 'missing')), '[]')
+            (select coalesce(jsonb_agg(todo.string_problem(b, f)), '[]')
                from unnest(array['email', 'password']) f
               where jsonb_typeof(b->f) is distinct from 'string'));
     end if;

@@ -5,7 +5,7 @@
 -- when it becomes completed (once per occurrence, monthly keeping its day of month); and the
 -- list's filters and orders. bob never sees, completes or multiplies alice's recurring task.
 BEGIN;
-SELECT plan(43);
+SELECT plan(45);
 
 -- a clean slate for alice and bob, as postgres
 \ir clean_slate.psql
@@ -169,6 +169,11 @@ SET LOCAL TimeZone = 'Asia/Kolkata';
 SELECT (api.create_task('{"title": "Once", "due_date": "2026-03-01"}')->>'id')::bigint AS once \gset
 SELECT is(api.set_task_completion(:once)->>'completed', 'true', 'alice completes a task that does not recur');
 SELECT is((SELECT count(*) FROM todo.tasks WHERE previous_id = :once), 0::bigint, 'which has no next occurrence');
+SELECT (api.create_task('{"title": "Far", "due_date": "9999-12-31", "recurrence": "daily"}')->>'id')::bigint AS far \gset
+SELECT is(api.set_task_completion(:far)->>'completed', 'true',
+          'alice completes a daily task due 9999-12-31 (migration 0008: before, the next occurrence broke tasks_due_date_range)');
+SELECT is((SELECT count(*) FROM todo.tasks WHERE previous_id = :far), 0::bigint,
+          'and the series ends there: no occurrence beyond the dates the table accepts');
 
 -- as bob (stranger)
 SELECT api.begin_request('bob');

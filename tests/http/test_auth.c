@@ -296,6 +296,18 @@ static void test_mismatch(void)
     EXPECT_ERROR(r, 403, "user_id_mismatch");
     resp_free(r);
 
+    /* Two Authorization fields are one too many, whichever comes first (RFC 6750 3.1): a proxy
+     * that read the other would see another user. */
+    for (int order = 0; order < 2; order++) {
+        const char *raw = h_fmt("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\nAuthorization: Bearer "
+                                "%s\r\nConnection: close\r\n\r\n",
+                                order ? bob_base : h_fmt("/api/%s/tasks", alice), order ? tb : ta, order ? ta : tb);
+        const char *out = h_raw_exchange(gw.port, raw, strlen(raw), 3000);
+        CHECK(strncmp(out, "HTTP/1.1 400", 12) == 0 && strstr(out, "\"code\":\"bad_request\"") != NULL &&
+                  strstr(out, "bob's") == NULL,
+              "two Authorization fields: 400 bad_request, nobody's data: %.300s", out);
+    }
+
     /* Bob's task is as it was, and nothing was planted in his list. */
     r = h_get(&gw, P_H1, bob_base, tb);
     if (EXPECT_STATUS(r, 200) && CHECK(h_jlen(r) == 1, "bob still has exactly one task: %s", resp_brief(r))) {

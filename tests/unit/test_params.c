@@ -1,5 +1,5 @@
 /* test_params: a route's query parameters and request header fields as its statement's
- * arguments (gateway/params.c): first values, repeatable ones as PostgreSQL array literals,
+ * arguments (gateway/params.c): last values (as FastAPI), repeatable ones as PostgreSQL array literals,
  * header fields joined, and what is refused. */
 #include <string.h>
 
@@ -43,9 +43,11 @@ static void test_query(void)
     const char *bad;
     gw_db_call_t c = query("tag=Work&status=pending&tag=a%22b&q=x+y&tag=%C3%A9t%C3%A9&status=all", &bad);
     CHECK(bad == NULL && c.nparams == 3);
-    CHECK(is(c.params[0], "pending"));                       /* a plain parameter: its first value */
+    CHECK(is(c.params[0], "all"));                           /* a plain parameter: its last value, as FastAPI */
     CHECK(is(c.params[1], "{\"Work\",\"a\\\"b\",\"été\"}")); /* every value, decoded, in order */
     CHECK(is(c.params[2], "x y"));
+    c = query("status=%ff&status=all", &bad); /* every value is decoded, the ones not used included */
+    CHECK(bad != NULL);
     c = query("other=1", &bad);
     CHECK(bad == NULL && c.nparams == 3 && c.params[0] == NULL && c.params[1] == NULL && c.params[2] == NULL);
     c = query("tag=&tag", &bad); /* present and empty: the function decides */

@@ -39,6 +39,13 @@ int main(void)
     CHECK(location_is("/api/\"<x>\"/tasks", "7", "/api/%22%3Cx%3E%22/tasks/7"));
     /* an id is one segment: its "/" and "?" are escaped */
     CHECK(location_is("/api/u/tasks", "a/b?c", "/api/u/tasks/a%2Fb%3Fc"));
+    /* a user id "." or ".." is a dot segment a client would remove (RFC 3986 5.2.4): escaped;
+     * dots inside a segment stay */
+    CHECK(location_is("/api/../tasks", "55", "/api/%2E%2E/tasks/55"));
+    CHECK(location_is("/api/./tasks", "56", "/api/%2E/tasks/56"));
+    CHECK(location_is("/api/a.b/tasks", "7", "/api/a.b/tasks/7"));
+    CHECK(location_is("/api/.../tasks", "7", "/api/.../tasks/7"));
+    CHECK(link_is("/api/../tasks", "limit=1", "1", "</api/%2E%2E/tasks?limit=1&offset=1>; rel=\"next\""));
 
     CHECK(link_is("/api/u/tasks", NULL, "50", "</api/u/tasks?offset=50>; rel=\"next\""));
     CHECK(link_is("/api/u/tasks", "limit=50", "50", "</api/u/tasks?limit=50&offset=50>; rel=\"next\""));
