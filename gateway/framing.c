@@ -39,7 +39,7 @@ const char *gw_framing_check(const char *head, size_t len)
     size_t nheaders = MAX_HEADERS, method_len, path_len;
     const char *method, *path;
     int minor;
-    int content_lengths = 0, transfer_encodings = 0;
+    int content_lengths = 0, transfer_encodings = 0, hosts = 0;
 
     if (phr_parse_request(head, len, &method, &method_len, &path, &path_len, &minor, headers, &nheaders, 0) < 0)
         return "the header section does not parse";
@@ -47,7 +47,9 @@ const char *gw_framing_check(const char *head, size_t len)
         const struct phr_header *h = headers + i;
         if (h->name == NULL || h->name_len == 0)
             return "obsolete line folding (obs-fold)";
-        if (is_name(h, "content-length")) {
+        if (is_name(h, "host")) {
+            hosts++;
+        } else if (is_name(h, "content-length")) {
             if (++content_lengths > 1)
                 return "more than one Content-Length";
             if (!all_digits(h->value, h->value_len))
@@ -63,6 +65,8 @@ const char *gw_framing_check(const char *head, size_t len)
         return "Content-Length together with Transfer-Encoding";
     if (transfer_encodings > 0 && minor == 0)
         return "Transfer-Encoding in an HTTP/1.0 request";
+    if (hosts > 1 || (hosts == 0 && minor == 1)) /* RFC 9112 3.2: a server MUST answer 400 */
+        return hosts > 1 ? "more than one Host" : "an HTTP/1.1 request without Host";
     return NULL;
 }
 

@@ -73,10 +73,11 @@ static int refuse_ambiguous_framing(request_t *r)
     const char *why = gw_framing_check_request(r->x.req);
     if (why == NULL)
         return NEXT;
-    gw_log_warn_summarised("ambiguous HTTP/1.1 framing (%s): answered 400 and closing id=%.*s", why, (int)r->x.request_id.len,
+    gw_log_warn_summarised("ambiguous HTTP/1.1 framing or Host (%s): answered 400 and closing id=%.*s", why, (int)r->x.request_id.len,
                 r->x.request_id.base);
     r->x.req->http1_is_persistent = 0; /* h2o: "Connection: close", then closes after the answer */
-    gw_respond_error_literal(&r->x, 400, "bad_request", "ambiguous HTTP/1.1 message framing; the connection is closed");
+    gw_respond_error_literal(&r->x, 400, "bad_request",
+                             "ambiguous HTTP/1.1 message framing or Host (RFC 9112); the connection is closed");
     return ANSWERED;
 }
 

@@ -82,7 +82,11 @@ static void test_raw(gateway_t *g)
           "three pipelined requests get 200, 404, 200 in order: %.300s", got);
     const char *noh = "GET /healthz HTTP/1.1\r\n\r\n";
     got = h_raw_exchange(g->port, noh, strlen(noh), 2000);
-    CHECK(strncmp(got, "HTTP/1.1 ", 9) == 0, "a request without Host is answered: %.80s", got);
+    CHECK(strncmp(got, "HTTP/1.1 400", 12) == 0 && strstr(got, "\"code\":\"bad_request\"") != NULL,
+          "an HTTP/1.1 request without Host is 400 bad_request (RFC 9112 3.2): %.200s", got);
+    const char *twoh = "GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n";
+    got = h_raw_exchange(g->port, twoh, strlen(twoh), 2000);
+    CHECK(strncmp(got, "HTTP/1.1 400", 12) == 0, "an HTTP/1.1 request with two Host fields is 400: %.200s", got);
 
     h_section("junk on the cleartext and TLS ports");
     static const char junk1[] = "HELLO THERE\r\n\r\n";

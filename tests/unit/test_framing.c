@@ -23,7 +23,14 @@ int main(void)
     OK("POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n");
     OK("POST /a HTTP/1.1\r\nHost: x\r\ntransfer-encoding: CHUNKED\r\n\r\n0\r\n\r\n");
     OK("POST /a HTTP/1.0\r\nContent-Length: 2\r\n\r\n{}");
-    OK("GET /a HTTP/1.1\r\nX-Content-Length: 1\r\nX-Content-Length: 2\r\n\r\n"); /* other names repeat freely */
+    OK("GET /a HTTP/1.1\r\nHost: x\r\nX-Content-Length: 1\r\nX-Content-Length: 2\r\n\r\n"); /* other names repeat freely */
+    OK("GET /a HTTP/1.1\r\nhost: x\r\n\r\n");
+
+    /* RFC 9112 3.2: Host exactly once in HTTP/1.1 (HTTP/1.0 may leave it out) */
+    REFUSED("GET /a HTTP/1.1\r\n\r\n");
+    REFUSED("GET /a HTTP/1.1\r\nX-Host: x\r\n\r\n");
+    REFUSED("GET /a HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n");
+    REFUSED("GET /a HTTP/1.0\r\nHost: a\r\nhost: b\r\n\r\n");
 
     /* two Content-Length, equal or not, in any case of the name */
     REFUSED("POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nContent-Length: 225\r\n\r\n");
