@@ -154,7 +154,7 @@ static int check_token(request_t *r)
         gw_respond_error_literal(&r->x, 400, "bad_request", "more than one Authorization header field");
         return ANSWERED;
     }
-    h2o_iovec_t authz = find_header(req, H2O_TOKEN_AUTHORIZATION);
+    h2o_iovec_t authz = first != -1 ? req->headers.entries[first].value : h2o_iovec_init(NULL, 0);
     if (authz.base == NULL && (r->x.route->flags & GW_QUERY_TOKEN))
         authz = query_token(req);
     gw_identity_t id;

@@ -273,6 +273,9 @@ h2o_iovec_t gw_respond_adopt_error(gw_exchange_t *x, int status, const char *cod
 
 void gw_respond_error(gw_exchange_t *x, int status, h2o_iovec_t body)
 {
+    if (body.base == NULL && status == 422) /* a table's rule (23514, 23502) no function named: still a list */
+        body = h2o_iovec_init(H2O_STRLIT("{\"detail\":[{\"loc\":[\"body\"],\"msg\":\"a rule of the stored data does not hold\","
+                                         "\"type\":\"value_error\"}],\"code\":\"validation_failed\",\"message\":\"validation failed\"}"));
     if (body.base == NULL) {
         size_t i = status_index(status);
         if (i == (size_t)-1 || statuses[i].code == NULL) {
@@ -283,14 +286,8 @@ void gw_respond_error(gw_exchange_t *x, int status, h2o_iovec_t body)
                          (int)x->request_id.len, x->request_id.base);
             i = status_index(500), status = 500;
         }
-        if (status == 422) /* a table's rule (23514, 23502) no function named: still the list of problems */
-            body = h2o_iovec_init(H2O_STRLIT("{\"detail\":[{\"loc\":[\"body\"],\"msg\":\"a rule of the stored data does not "
-                                             "hold\",\"type\":\"value_error\"}],\"code\":\"validation_failed\",\"message\":"
-                                             "\"validation failed\"}"));
-        else {
-            gw_respond_error_literal(x, status, statuses[i].code, statuses[i].message);
-            return;
-        }
+        gw_respond_error_literal(x, status, statuses[i].code, statuses[i].message);
+        return;
     }
     if (status == 401)
         gw_respond_header(x, "www-authenticate",

@@ -73,12 +73,10 @@ create or replace function todo.email_problem(b jsonb)
     returns jsonb
     language sql immutable
     as $$
-    select case
-        when jsonb_typeof(b->'email') is distinct from 'string' then
-            todo.string_problem(b, 'email')
+    select coalesce(todo.string_problem(b, 'email'), case
         when char_length(todo.trim_ws(b->>'email')) > 254 or todo.trim_ws(b->>'email') !~ '^[^@\s]+@[^@\s]+\.[^@\s]+$' then
             todo.problem('body', 'email', 'must be a valid email address', 'value_error')
-    end
+    end)
 $$;
 
 -- todo.password_problem: what is wrong with b's "password" (a JSON string of 8 characters
@@ -88,14 +86,12 @@ create or replace function todo.password_problem(b jsonb)
     returns jsonb
     language sql immutable
     as $$
-    select case
-        when jsonb_typeof(b->'password') is distinct from 'string' then
-            todo.string_problem(b, 'password')
+    select coalesce(todo.string_problem(b, 'password'), case
         when char_length(b->>'password') < 8 then
             todo.problem('body', 'password', 'must be at least 8 characters', 'string_too_short')
         when octet_length(b->>'password') > 72 then
             todo.problem('body', 'password', 'must be at most 72 bytes', 'string_too_long')
-    end
+    end)
 $$;
 
 revoke all on function todo.query_integer(text, bigint, bigint) from public;

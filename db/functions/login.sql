@@ -15,14 +15,14 @@ create or replace function api.login(body text)
 declare
     b jsonb := todo.parse_body(body);
     u todo.users;
+    problems jsonb;
     -- A bcrypt hash of cost 10 that matches no password: the work an unknown email costs.
     decoy constant text := '$2a$10$CwTycUXWue0Thq9StjUM0uJ8.Vd/FJL0e3ZQFi3V1xZkq1VdvC6mG';
 begin
-    if jsonb_typeof(b->'email') is distinct from 'string' or jsonb_typeof(b->'password') is distinct from 'string' then
-        perform todo.fail_validation(
-            (select coalesce(jsonb_agg(todo.string_problem(b, f)), '[]')
-               from unnest(array['email', 'password']) f
-              where jsonb_typeof(b->f) is distinct from 'string'));
+    problems := (select jsonb_agg(p) from unnest(array['email', 'password']) f, todo.string_problem(b, f) p
+                  where p is not null);
+    if problems is not null then
+        perform todo.fail_validation(problems);
     end if;
     select * into u from todo.users where lower(email) = lower(todo.trim_ws(b->>'email'));
     if extensions.crypt(b->>'password', coalesce(u.password_hash, decoy)) is distinct from u.password_hash
